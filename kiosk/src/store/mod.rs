@@ -1,0 +1,297 @@
+//! The kiosk's one SQLite file: installed catalog versions, submissions and their outbox
+//! state, ratings and device events. WAL journal with `synchronous = FULL`, so a submission
+//! that was acknowledged to the citizen survives a power cut at any instant.
+//!
+//! Only `kiosk` touches this module (never `ui`, never a driver).
+
+mod catalog_slots;
+pub mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+pub use catalog_slots::{CatalogRow, CatalogSlot};
+
+use crate::config::Config;
+
+/// Errors worth telling apart on screen and in diagnostics.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the disk is full: cannot write to the kiosk database ({0})")]
+    DiskFull(String),
+    #[error("the kiosk database is read-only ({0})")]
+    ReadOnly(String),
+    #[error("the kiosk database is busy ({0})")]
+    Busy(String),
+    #[error("the kiosk database is corrupt ({0})")]
+    Corrupt(String),
+    #[error("database schema version {found} is newer than this build understands ({latest}); refusing to touch it")]
+    TooNew { found: u32, latest: u32 },
+    #[error(transparent)]
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        classify(e)
+    }
+}
+
+/// Sorts SQLite's error codes into the causes the kiosk reacts to differently.
+pub fn classify(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull(e.to_string()),
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly(e.to_string()),
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            StoreError::Busy(e.to_string())
+        }
+        Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+/// An open, migrated database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens the database in the config's data folder (creating the folder), and migrates.
+    pub fn open(config: &Config) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create data folder {}", config.data_dir.display())
+        })?;
+        Store::open_path(&config.db_path())
+    }
+
+    /// Opens (or creates) the database file at `path` and brings its schema up to date.
+    pub fn open_path(path: &Path) -> anyhow::Result<Store> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store
+            .configure()
+            .with_context(|| format!("cannot configure database {}", path.display()))?;
+        store
+            .migrate()
+            .with_context(|| format!("cannot migrate database {}", path.display()))?;
+        Ok(store)
+    }
+
+    fn configure(&mut self) -> Result<(), StoreError> {
+        self.conn.busy_timeout(Duration::from_secs(5))?;
+        // WAL lets the sync task read while a submission is written; FULL makes every commit
+        // durable before it returns (the citizen has been told "submitted").
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(mode = %mode, "SQLite refused WAL mode");
+        }
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted personal data is overwritten in the file, not just unlinked from the b-tree.
+        self.conn.pragma_update(None, "secure_delete", "ON")?;
+        Ok(())
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, u32>(0))?)
+    }
+
+    /// Applies every migration the file has not seen, each in its own transaction.
+    pub fn migrate(&mut self) -> Result<(), StoreError> {
+        migrate_to(&mut self.conn, migrations::latest())
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `PRAGMA integrity_check`: "ok" or the problems SQLite found.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows.join("; "))
+    }
+}
+
+/// Migrates `conn` up to `target` (used with the latest version at start-up, and with earlier
+/// versions by the tests that build old databases).
+pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), StoreError> {
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let latest = migrations::latest();
+    if found > latest {
+        return Err(StoreError::TooNew { found, latest });
+    }
+    for version in found..target.min(latest) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migrations::MIGRATIONS[version as usize])?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        tracing::info!(version = version + 1, "database migrated");
+    }
+    Ok(())
+}
+
+/// Milliseconds since the Unix epoch (the store's clock column unit).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn fresh_database_is_at_latest_version_in_wal_with_full_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_path(&dir.path().join("k.db")).unwrap();
+        assert_eq!(store.schema_version().unwrap(), migrations::latest());
+        let mode: String = store
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let sync: i64 = store
+            .conn()
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "FULL");
+        let t = tables(store.conn());
+        for want in [
+            "catalog_versions",
+            "device_events",
+            "meta",
+            "outbox",
+            "ratings",
+            "submissions",
+        ] {
+            assert!(t.contains(&want.to_string()), "missing table {want}");
+        }
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
+
+    /// Builds a database at every earlier schema version with a row of data in it, then opens
+    /// it with this build: the schema must reach the latest version and the data must survive.
+    #[test]
+    fn migrates_from_every_earlier_version_keeping_data() {
+        for start in 0..migrations::latest() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("old.db");
+            {
+                let mut conn = Connection::open(&path).unwrap();
+                migrate_to(&mut conn, start).unwrap();
+                let v: u32 = conn
+                    .query_row("PRAGMA user_version", [], |r| r.get(0))
+                    .unwrap();
+                assert_eq!(v, start);
+                if start >= 1 {
+                    conn.execute_batch(
+                        "INSERT INTO submissions (id, seq, matter_code, situation, catalog_version,
+                             created_at, payload, payload_sha256)
+                         VALUES ('0190f5e4-0000-7000-8000-000000000001', 1, '310104010001', '01',
+                             1, '2026-11-27T03:12:09Z', x'00', 'ab');
+                         INSERT INTO outbox (submission_id, seq, state, next_attempt_ms, updated_ms)
+                         VALUES ('0190f5e4-0000-7000-8000-000000000001', 1, 'pending', 0, 0);",
+                    )
+                    .unwrap();
+                }
+                if start >= 2 {
+                    conn.execute(
+                        "INSERT INTO ratings (visit_id, level, created_at) VALUES ('v1', 5, 'now')",
+                        [],
+                    )
+                    .unwrap();
+                }
+            }
+            let store = Store::open_path(&path).unwrap();
+            assert_eq!(
+                store.schema_version().unwrap(),
+                migrations::latest(),
+                "from v{start}"
+            );
+            let n: i64 = store
+                .conn()
+                .query_row("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(n, i64::from(start >= 1), "outbox rows kept from v{start}");
+            let r: i64 = store
+                .conn()
+                .query_row("SELECT COUNT(*) FROM ratings", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(r, i64::from(start >= 2), "ratings kept from v{start}");
+            // v3 columns exist and are usable on migrated rows.
+            store
+                .conn()
+                .execute("UPDATE outbox SET reject_code = NULL", [])
+                .unwrap();
+            assert_eq!(store.integrity_check().unwrap(), "ok");
+        }
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", migrations::latest() + 1)
+                .unwrap();
+        }
+        let err = Store::open_path(&path).err().unwrap();
+        assert!(format!("{err:#}").contains("newer than this build"), "{err:#}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_reported_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk.db");
+        std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+        let err = Store::open_path(&path).err().unwrap();
+        let text = format!("{err:#}");
+        assert!(text.contains("not a database") || text.contains("corrupt"), "{text}");
+    }
+}

@@ -1,0 +1,22 @@
+//! Sync to the central platform (`docs/central-api.md`) over mutual TLS.
+//!
+//! - `protocol`: the contract as pure functions (request bodies, response outcomes per id,
+//!   Retry-After, heartbeat, catalog answers). Unit-tested with bytes alone.
+//! - `backoff`: exponential backoff with full jitter (injectable RNG).
+//! - `client`: the HTTPS edge (reqwest + rustls, TLS 1.3, client certificate, only the
+//!   configured CA).
+//! - `engine`: claims outbox entries, sends batches, settles answers.
+//! - `run`: heartbeats, the catalog hook, retention, `cycle` (`kiosk sync once`) and the loop.
+//! - `progress`: the [`SyncHandle`] the UI and session flow use (wake, network changed,
+//!   device states, snapshot for diagnostics).
+
+pub mod backoff;
+pub mod client;
+mod engine;
+pub mod progress;
+pub mod protocol;
+mod run;
+
+pub use engine::{CatalogSink, PushReport, RejectedItem, SyncEngine};
+pub use progress::{SyncCounters, SyncHandle, SyncProgress, SyncState};
+pub use run::CycleReport;

@@ -1,0 +1,182 @@
+# English (United States). Complete: every key of zh-CN.
+
+window-title = 24-hour self-service
+
+## Navigation
+nav-back = Back
+nav-language = Language
+nav-cancel = Home
+nav-step = Step { $step } of { $count }
+
+## Home
+home-title = 24-hour government self-service
+home-subtitle = Use your ID card, print certificates and check progress, any time of day
+home-elder = Large text
+home-search = Search matters
+home-search-hint = Type a matter's name, e.g. "social insurance"
+home-for-persons = For persons
+home-for-businesses = For businesses
+home-bundles = One thing, one visit
+home-popular = Popular matters
+home-check-status = Check my submission
+matter-line = { $department } · { $kind }
+matter-bundle-line = One thing · { $department }
+
+## Search
+search-title = Search matters
+search-none = Nothing found. Try other words, or ask at a staffed counter.
+
+## Matter guide
+guide-facts = Guide
+guide-department = Department
+guide-kind = How it is done
+guide-identity = Identity check
+guide-legal-limit = Legal time limit
+guide-promised-limit = Promised time limit
+guide-fee = Fee
+guide-materials = What you need
+guide-no-materials = Nothing to bring.
+guide-e-licence = An electronic licence can replace the paper
+guide-situations = Choose your situation
+guide-start = Start
+guide-choose-first = Choose your situation above first
+
+## ID card
+card-title = Place your ID card
+card-instruction = Lay your resident ID card flat on the reader below and leave it there until you hear the tone.
+card-waiting = Waiting for your ID card…
+card-reading = Reading, please do not move the card…
+card-read = Read: { $name } ({ $id })
+card-failed = The card could not be read. Lift it and place it again.
+card-retry = Read again
+card-staff-hint = Reading failed several times. Staff can help you.
+staff-call = Call staff
+
+## Face
+face-title = Look at the camera
+face-starting = Starting the camera…
+face-no-face = No face seen. Please stand right in front of the screen.
+face-several = More than one person is in view. Only one person, please.
+face-look = Please look straight at the camera.
+face-closer = Please come a little closer.
+face-turn-left = Slowly turn your head to the left.
+face-turn-right = Slowly turn your head to the right.
+face-hold-still = Hold still…
+face-matched = Verified.
+face-not-matched = That did not match. Please try again.
+face-attempt = Attempt { $attempt } of { $max }
+face-alternative-hint = Face verification failed several times. You can try once more, or staff can do this for you at a counter.
+face-retry = Try again
+face-alternative = Ask staff for help
+
+## Form
+form-required = Required
+form-from-card = From ID card
+form-example = Example: { $example }
+form-next = Next: check your answers
+
+## Review
+review-title = Please check your answers
+review-edit = Change
+review-confirm = Confirm and submit
+
+## Submitting
+submit-saving = Submitting…
+submit-printing = Printing your receipt…
+submit-wait = Please wait and do not leave.
+
+## Receipt
+receipt-title = Submitted
+receipt-printing = Printing your receipt…
+receipt-printed = Please take your receipt from the slot below.
+receipt-on-screen = The printer cannot print right now. Take a photo of the QR code or write down the receipt number.
+receipt-qr = Receipt QR code
+receipt-number = Receipt number
+receipt-submitted-at = Submitted at
+receipt-keep = With the receipt number you can check progress at any time.
+receipt-done = Done
+
+## Rating
+rating-title = Rate this service
+rating-question = How satisfied are you with this visit?
+rating-5 = Very satisfied
+rating-4 = Satisfied
+rating-3 = Fairly satisfied
+rating-2 = Dissatisfied
+rating-1 = Very dissatisfied
+rating-thanks = Thank you for your rating!
+rating-finish = Finish
+rating-skip = Skip
+
+## Status query
+status-title = Check my submission
+status-number = Receipt number
+status-number-hint = Type the number printed on your receipt
+status-query = Check
+status-scan = Scan the receipt QR code
+status-searching = Checking…
+status-scanning = Hold the QR code on your receipt up to the camera.
+status-not-found = No submission has this number. Please check it and try again.
+status-matter = Matter
+status-updated-at = Last update
+
+## Maintenance and errors
+maintenance-title = Under maintenance
+maintenance-body = This kiosk is paused. Please use a staffed counter or another kiosk.
+error-header = Cannot continue
+error-device-title = A device is not available
+error-device-body = A device this matter needs is not working right now. Please use a staffed counter or another kiosk.
+error-face-title = Face check unavailable
+error-face-body = Face matching is unavailable right now. Staff will help you.
+error-disk-title = Cannot accept submissions now
+error-disk-body = This kiosk cannot take new submissions at the moment. Please use a staffed counter or another kiosk.
+error-home = Back to Home
+
+## Idle warning
+idle-title = Are you still there?
+idle-countdown-label = Seconds left
+idle-body = In { $seconds } seconds this kiosk returns to Home and clears everything you entered.
+idle-continue = I'm here, continue
+idle-end = End and go Home
+
+## On-screen keyboard
+kb-title = On-screen keyboard
+kb-composing = Pinyin
+kb-shift = Shift
+kb-backspace = Delete
+kb-mode-digits = 123
+kb-mode-latin = ABC
+kb-mode-pinyin = Pinyin
+kb-space = Space
+kb-done = Done
+
+## Labels the Rust side builds (kiosk::app) for the adapters' display-ready strings
+kind-print = Print
+kind-query = Query
+kind-apply = Apply
+kind-appointment = Appointment
+identity-none = No ID needed
+identity-card = ID card
+identity-card-face = ID card and face
+limit-working-days = { $days ->
+    [one] { $days } working day
+   *[other] { $days } working days
+}
+limit-immediate = On the spot
+fee-free = Free
+fee-amount = CNY { $amount }
+status-accepted = Accepted
+status-in-review = In review
+status-done = Completed
+status-needs-action = More documents needed
+valid-required = Please fill this in
+valid-phone = Enter an 11-digit mobile number
+valid-id-number = This ID number is not valid, please check it
+valid-date = Enter the date as year-month-day, e.g. 2024-05-01
+valid-number = Enter a number
+valid-amount = Enter an amount with at most two decimals
+valid-choice = Choose one
+form-summary-errors = { $count ->
+    [one] One answer needs a change; see the red message.
+   *[other] { $count } answers need a change; see the red messages.
+}
