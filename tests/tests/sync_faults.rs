@@ -27,7 +27,10 @@ fn exactly_once_across_503s_latency_and_lost_acks() {
     let refs: Vec<&str> = phones.iter().map(String::as_str).collect();
     let queued = env.enqueue(&refs);
     let rt = rt();
-    let mut engine = env.engine();
+    // Small batches: many requests, so every kind of fault happens many times.
+    let mut config = env.config.clone();
+    config.sync.batch_size = 10;
+    let mut engine = engine_for(&config);
     let mut rounds = 0;
     loop {
         // `force`: this test is about outcomes, not waiting out backoff.

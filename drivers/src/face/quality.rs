@@ -95,7 +95,7 @@ impl Default for QualityConfig {
         QualityConfig {
             min_face_px: 80.0,
             other_face_min_px: 40.0,
-            max_yaw: 0.15,
+            max_yaw: 0.25,
             max_roll_deg: 15.0,
             pitch_range: (0.2, 0.8),
             min_sharpness: 30.0,

@@ -203,6 +203,11 @@ impl IdCardReader {
         &self.config
     }
 
+    /// Changes take effect from the next command (the port settings at the next open).
+    pub fn config_mut(&mut self) -> &mut ReaderConfig {
+        &mut self.config
+    }
+
     pub fn core(&self) -> &DeviceCore {
         &self.core
     }

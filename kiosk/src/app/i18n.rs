@@ -76,8 +76,9 @@ pub fn has_message(locale: &str, key: &str) -> bool {
     let Ok(id) = locale.parse::<LanguageIdentifier>() else { return false };
     match LOCALES.lookup_single_language::<&str>(&id, key, None) {
         Ok(text) => !text.trim().is_empty(),
-        Err(fluent_templates::loader::LookupError::FluentError(_)) => true,
-        Err(_) => false,
+        // fluent-templates does not export its error type: a formatting error ("Fluent
+        // errors: ...", the arguments are missing) means the message exists.
+        Err(e) => e.to_string().starts_with("Fluent errors"),
     }
 }
 

@@ -37,9 +37,9 @@ pub struct Piece {
 }
 
 /// Characters for one syllable tried when looking for words.
-const WORD_CHARS_PER_SYLLABLE: usize = 30;
+const WORD_CHARS_PER_SYLLABLE: usize = 60;
 /// Partial character sequences kept between syllables when looking for words.
-const WORD_BEAM: usize = 200;
+const WORD_BEAM: usize = 300;
 /// Longest word looked for, in syllables (四字词 covers 浦东新区, 社会保险).
 const MAX_WORD_SYLLABLES: usize = 4;
 

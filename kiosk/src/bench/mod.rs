@@ -8,6 +8,7 @@ mod catalog_update;
 mod outbox;
 mod face;
 mod search;
+mod idcard;
 
 /// One line of the benchmark table.
 #[derive(Debug, Clone, Serialize)]
@@ -85,6 +86,10 @@ pub fn all() -> Vec<Bench> {
         Bench {
             name: "outbox",
             run: outbox::run,
+        },
+        Bench {
+            name: "idcard",
+            run: idcard::run,
         },
     ]
 }

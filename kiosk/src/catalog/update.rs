@@ -151,10 +151,14 @@ pub fn switch_if_staged(store: &mut Store) -> anyhow::Result<Option<Catalog>> {
     let Some(version) = store.switch_to_staged()? else {
         return Ok(None);
     };
-    let loaded = match store.catalog_in(CatalogSlot::Active)? {
-        Some(row) => load_row(&row),
-        None => Err(anyhow::anyhow!("no active catalog after the switch")),
-    };
+    // Any failure to read the row back counts as "does not load" and is rolled back.
+    let loaded = store
+        .catalog_in(CatalogSlot::Active)
+        .map_err(anyhow::Error::from)
+        .and_then(|row| match row {
+            Some(row) => load_row(&row),
+            None => Err(anyhow::anyhow!("no active catalog after the switch")),
+        });
     match loaded {
         Ok(catalog) => {
             tracing::info!(version, "switched to the new catalog at Home");

@@ -299,6 +299,25 @@ fn a_staged_row_changed_on_disk_is_rolled_back_by_its_hash() {
 }
 
 #[test]
+fn a_staged_row_that_cannot_be_read_back_is_rolled_back() {
+    let mut k = kiosk();
+    assert!(matches!(k.push(&catalog(2, LATER)), StageOutcome::Staged { .. }));
+    // The column now holds TEXT, not the BLOB the store reads.
+    k.store
+        .conn()
+        .execute(
+            "UPDATE catalog_versions SET catalog_json = CAST(catalog_json AS TEXT)
+             WHERE slot = 'staged'",
+            [],
+        )
+        .unwrap();
+    assert!(switch_if_staged(&mut k.store).unwrap().is_none());
+    assert_eq!(k.active(), 1);
+    let r = catalog_health(&k.store, time(NOW), 0).unwrap().last_rollback.unwrap();
+    assert_eq!((r.failed_version, r.restored_version), (2, Some(1)));
+}
+
+#[test]
 fn with_no_previous_catalog_a_failed_load_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open_path(&dir.path().join("k.db")).unwrap();
@@ -353,4 +372,35 @@ fn health_of_an_empty_store_and_the_installed_counts() {
             matters: 673
         })
     );
+}
+
+#[test]
+#[ignore]
+fn zz_timing_probe() {
+    let mut k = kiosk();
+    for v in 2..6u64 {
+        let c = catalog(v, LATER);
+        let json = serde_json::to_vec_pretty(&c).unwrap();
+        let env = envelope(&json, "admin-2026", &k.admin);
+        let p = crate::catalog::test_support::policy(NOW, None);
+        let t = std::time::Instant::now();
+        let ver = trust::verify_envelope(&env, &k.keys, &p).unwrap();
+        let a = t.elapsed();
+        let t = std::time::Instant::now();
+        let _ = installed(&k.store).unwrap();
+        let b = t.elapsed();
+        let t = std::time::Instant::now();
+        k.store.stage_catalog(&CatalogRow { version: v, source: "x".into(), installed_at: NOW.into(), sha256: hex::encode(Sha256::digest(&ver.catalog_json)), catalog_json: ver.catalog_json.clone(), envelope: Some(env.clone()) }).unwrap();
+        let c1 = t.elapsed();
+        let t = std::time::Instant::now();
+        k.store.switch_to_staged().unwrap();
+        let d = t.elapsed();
+        let t = std::time::Instant::now();
+        let row = k.store.catalog_in(CatalogSlot::Active).unwrap().unwrap();
+        let e = t.elapsed();
+        let t = std::time::Instant::now();
+        let _ = hex::encode(Sha256::digest(&row.catalog_json));
+        let f = t.elapsed();
+        println!("verify {a:?} installed {b:?} stage {c1:?} switch {d:?} read {e:?} sha {f:?} env {} json {}", env.len(), json.len());
+    }
 }
