@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   pkg-config libfontconfig1-dev   # Slint's font discovery (build and run)
   fonts-dejavu-core               # fontconfig needs one system font or Slint panics at start
-  fonts-droid-fallback            # CJK font (Apache-2.0) embedded in the UI and used by the printer simulator
+  fonts-wqy-microhei              # CJK + Latin font (Apache-2.0) embedded in the touch app
+  fonts-droid-fallback            # CJK font (Apache-2.0) the printer simulator draws receipts with
   libclang-dev                    # bindgen for nokhwa's V4L2 bindings
   python3-pip unzip               # model and test-photo fetch from PyPI
 )

@@ -5,7 +5,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "device-sim", version, about = "Simulated kiosk devices and central platform")]
+#[command(
+    name = "device-sim",
+    version,
+    about = "Simulated kiosk devices and central platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

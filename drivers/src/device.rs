@@ -400,7 +400,10 @@ mod tests {
         core.enable().unwrap();
         core.begin("print").unwrap();
         assert_eq!(core.state(), DeviceState::Busy);
-        assert!(core.begin("print").is_err(), "busy devices take no second job");
+        assert!(
+            core.begin("print").is_err(),
+            "busy devices take no second job"
+        );
         core.fail("cover_open", "cover open");
         assert_eq!(core.state(), DeviceState::Error);
         assert_eq!(core.last_error().as_deref(), Some("cover open"));

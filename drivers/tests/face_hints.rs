@@ -34,7 +34,9 @@ fn two_people_side_by_side_say_several_faces() {
         Observation::Rejected(issue) => assert_eq!(issue, QualityIssue::SeveralFaces),
         Observation::Face(_) => panic!("two faces were taken for one"),
     }
-    let r = e.verify_stills(photo("obama.jpg").view(), two.view(), THRESHOLD).unwrap();
+    let r = e
+        .verify_stills(photo("obama.jpg").view(), two.view(), THRESHOLD)
+        .unwrap();
     assert_eq!(r.decision, StillDecision::SeveralFaces, "{r:?}");
 }
 
@@ -42,7 +44,9 @@ fn two_people_side_by_side_say_several_faces() {
 fn a_small_face_says_move_closer() {
     let mut e = engine();
     let far = on_canvas(&resized(&live(), 150, 187), 640, 480);
-    let r = e.verify_stills(photo("obama.jpg").view(), far.view(), THRESHOLD).unwrap();
+    let r = e
+        .verify_stills(photo("obama.jpg").view(), far.view(), THRESHOLD)
+        .unwrap();
     assert_eq!(r.decision, StillDecision::MoveCloser, "{r:?}");
 }
 
@@ -50,7 +54,11 @@ fn a_small_face_says_move_closer() {
 fn a_blurred_face_says_hold_still() {
     let mut e = engine();
     let r = e
-        .verify_stills(photo("obama.jpg").view(), blurred(&live(), 5.0).view(), THRESHOLD)
+        .verify_stills(
+            photo("obama.jpg").view(),
+            blurred(&live(), 5.0).view(),
+            THRESHOLD,
+        )
         .unwrap();
     assert_eq!(r.decision, StillDecision::HoldStill, "{r:?}");
 }
@@ -62,7 +70,9 @@ fn a_turned_face_says_look_at_the_camera() {
     let d = e.detect(frame.view()).unwrap()[0];
     let eyes = HeadPose::from_landmarks(&d.landmarks).unwrap().eye_distance;
     let turned = turned(&frame, d.landmarks[2][0], eyes, eyes * 0.85);
-    let r = e.verify_stills(photo("obama.jpg").view(), turned.view(), THRESHOLD).unwrap();
+    let r = e
+        .verify_stills(photo("obama.jpg").view(), turned.view(), THRESHOLD)
+        .unwrap();
     assert_eq!(r.decision, StillDecision::LookAtCamera, "{r:?}");
 }
 

@@ -38,7 +38,10 @@ fn live() -> Frame {
 
 /// The policy for a session whose card photo is obama2.jpg.
 fn policy(e: &mut FaceEngine) -> VerifyPolicy {
-    let reference = e.enrol_id_photo(photo("obama2.jpg").view()).unwrap().unwrap();
+    let reference = e
+        .enrol_id_photo(photo("obama2.jpg").view())
+        .unwrap()
+        .unwrap();
     VerifyPolicy::new(config(), reference)
 }
 
@@ -52,10 +55,17 @@ fn turn(e: &mut FaceEngine, frame: &Frame, amount: f32) -> Frame {
 
 /// Runs one attempt over the pictures, written to a folder and read back by the
 /// file-backed camera (looping, so a sequence that ends early keeps showing itself).
-fn attempt(e: &mut FaceEngine, frames: &[Frame], challenge: Challenge) -> (AttemptOutcome, Vec<Prompt>) {
+fn attempt(
+    e: &mut FaceEngine,
+    frames: &[Frame],
+    challenge: Challenge,
+) -> (AttemptOutcome, Vec<Prompt>) {
     let dir = tempfile::tempdir().unwrap();
     write_sequence(dir.path(), frames);
-    let mut source = FileSource::from_path(dir.path(), FPS).unwrap().unpaced().looping(true);
+    let mut source = FileSource::from_path(dir.path(), FPS)
+        .unwrap()
+        .unpaced()
+        .looping(true);
     source.open().unwrap();
     let mut policy = policy(e);
     let mut prompts = Vec::new();
@@ -157,7 +167,10 @@ fn a_static_photo_fails_the_challenge_on_the_kiosk_camera() {
     let dir = tempfile::tempdir().unwrap();
     write_sequence(dir.path(), &[live()]);
     // The kiosk's camera device over a file source showing one still, again and again.
-    let source = FileSource::from_path(dir.path(), FPS).unwrap().unpaced().looping(true);
+    let source = FileSource::from_path(dir.path(), FPS)
+        .unwrap()
+        .unpaced()
+        .looping(true);
     let counters = SharedCounters::in_memory();
     let mut camera = Camera::new(Box::new(source), counters.clone());
     camera.open().unwrap();
@@ -166,9 +179,10 @@ fn a_static_photo_fails_the_challenge_on_the_kiosk_camera() {
     let mut policy = policy(&mut e);
     let mut rng = rand::thread_rng();
     let mut prompts = Vec::new();
-    let outcome =
-        run_camera_attempt(&mut camera, &mut e, &mut policy, &mut rng, &mut |p| prompts.push(p))
-            .unwrap();
+    let outcome = run_camera_attempt(&mut camera, &mut e, &mut policy, &mut rng, &mut |p| {
+        prompts.push(p)
+    })
+    .unwrap();
     assert_eq!(
         outcome,
         AttemptOutcome::Fail {

@@ -13,7 +13,11 @@ const THRESHOLD: f32 = 0.363;
 fn same_person_in_different_photos_passes() {
     let mut e = engine();
     let r = e
-        .verify_stills(photo("obama.jpg").view(), photo("obama2.jpg").view(), THRESHOLD)
+        .verify_stills(
+            photo("obama.jpg").view(),
+            photo("obama2.jpg").view(),
+            THRESHOLD,
+        )
         .unwrap();
     assert_eq!(r.decision, StillDecision::Pass, "{r:?}");
     assert!(r.score.unwrap() > 0.6, "{r:?}");
@@ -23,12 +27,20 @@ fn same_person_in_different_photos_passes() {
 fn different_people_fail() {
     let mut e = engine();
     let r = e
-        .verify_stills(photo("obama.jpg").view(), photo("biden.jpg").view(), THRESHOLD)
+        .verify_stills(
+            photo("obama.jpg").view(),
+            photo("biden.jpg").view(),
+            THRESHOLD,
+        )
         .unwrap();
     assert_eq!(r.decision, StillDecision::Fail, "{r:?}");
     assert!(r.score.unwrap() < 0.3, "{r:?}");
     let r = e
-        .verify_stills(photo("astronaut.png").view(), photo("obama3.jpg").view(), THRESHOLD)
+        .verify_stills(
+            photo("astronaut.png").view(),
+            photo("obama3.jpg").view(),
+            THRESHOLD,
+        )
         .unwrap();
     assert_eq!(r.decision, StillDecision::Fail, "{r:?}");
 }
@@ -39,7 +51,9 @@ fn card_sized_photo_still_matches_its_holder() {
     // The whole portrait squeezed to the card's 102x126: the face is only ~30 px wide.
     let card = resized(&photo("obama.jpg"), 102, 126);
     assert_eq!((card.width(), card.height()), (102, 126));
-    let r = e.verify_stills(card.view(), photo("obama3.jpg").view(), THRESHOLD).unwrap();
+    let r = e
+        .verify_stills(card.view(), photo("obama3.jpg").view(), THRESHOLD)
+        .unwrap();
     assert_eq!(r.decision, StillDecision::Pass, "{r:?}");
 
     // A head-and-shoulders crop like a real card photo.
@@ -47,7 +61,9 @@ fn card_sized_photo_still_matches_its_holder() {
     let face = e.detect(src.view()).unwrap()[0];
     let card = card_photo(&src, &face);
     assert_eq!((card.width(), card.height()), (102, 126));
-    let r = e.verify_stills(card.view(), photo("obama2.jpg").view(), THRESHOLD).unwrap();
+    let r = e
+        .verify_stills(card.view(), photo("obama2.jpg").view(), THRESHOLD)
+        .unwrap();
     assert_eq!(r.decision, StillDecision::Pass, "{r:?}");
 }
 
@@ -57,6 +73,8 @@ fn card_sized_photo_of_someone_else_fails() {
     let src = photo("biden.jpg");
     let face = e.detect(src.view()).unwrap()[0];
     let card = card_photo(&src, &face);
-    let r = e.verify_stills(card.view(), photo("obama3.jpg").view(), THRESHOLD).unwrap();
+    let r = e
+        .verify_stills(card.view(), photo("obama3.jpg").view(), THRESHOLD)
+        .unwrap();
     assert_eq!(r.decision, StillDecision::Fail, "{r:?}");
 }

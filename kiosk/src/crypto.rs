@@ -147,7 +147,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys/data.key");
         let key = DataKey::load_or_create(&path).unwrap();
-        let sealed = key.seal(b"row-1", "张三丰 11010519491231002X".as_bytes()).unwrap();
+        let sealed = key
+            .seal(b"row-1", "张三丰 11010519491231002X".as_bytes())
+            .unwrap();
         assert!(!sealed
             .windows(18)
             .any(|w| w == "11010519491231002X".as_bytes()));

@@ -75,10 +75,7 @@ fn readme_shows_every_key_with_its_default() {
         let found = have.iter().find(|(hk, _)| hk == k);
         match found {
             None => panic!("README's configuration lacks `{k}` (default {v})"),
-            Some((_, hv)) => assert!(
-                same(hv, v),
-                "README shows `{k}` = {hv}, the default is {v}"
-            ),
+            Some((_, hv)) => assert!(same(hv, v), "README shows `{k}` = {hv}, the default is {v}"),
         }
     }
 }
@@ -87,5 +84,9 @@ fn readme_shows_every_key_with_its_default() {
 fn every_key_in_the_readme_is_accepted_by_the_config() {
     let full = uncommented(&readme_block());
     let parsed: Result<Config, _> = toml::from_str(&full);
-    assert!(parsed.is_ok(), "README shows a key the config refuses: {}", parsed.unwrap_err());
+    assert!(
+        parsed.is_ok(),
+        "README shows a key the config refuses: {}",
+        parsed.unwrap_err()
+    );
 }

@@ -20,7 +20,10 @@ fn apply_matter_home_to_rating() {
     assert_eq!(h.page(), Page::Guide);
 
     // Start stays disabled until a situation is chosen.
-    assert_eq!(h.find(&h.tr("guide-start")).accessible_enabled(), Some(false));
+    assert_eq!(
+        h.find(&h.tr("guide-start")).accessible_enabled(),
+        Some(false)
+    );
     assert!(h.exists(&h.tr("guide-choose-first")));
     h.click("在沪居住（租房）");
     assert!(h.log_contains(r#"Guide.on_situation_selected id="02""#));
@@ -42,7 +45,10 @@ fn apply_matter_home_to_rating() {
     h.face_matched();
     assert_eq!(h.page(), Page::Form);
     assert_eq!(h.find("姓名").accessible_read_only(), Some(true));
-    assert_eq!(h.find("公民身份号码").accessible_value().as_deref(), Some(SAMPLE_ID));
+    assert_eq!(
+        h.find("公民身份号码").accessible_value().as_deref(),
+        Some(SAMPLE_ID)
+    );
 
     // Phone on the digit pad: the message shows while it is short and goes when it is right.
     h.click("联系电话");
@@ -58,8 +64,15 @@ fn apply_matter_home_to_rating() {
     // Address with pinyin: letters compose, a candidate is chosen by its label.
     h.click("现居住地址");
     h.keys(&["s", "h", "a", "n", "g", "h", "a", "i"]);
-    assert_eq!(h.window.global::<ui::Keyboard>().get_composing(), "shanghai");
-    assert_eq!(h.field("address").value, "", "composing letters are not typed yet");
+    assert_eq!(
+        h.window.global::<ui::Keyboard>().get_composing(),
+        "shanghai"
+    );
+    assert_eq!(
+        h.field("address").value,
+        "",
+        "composing letters are not typed yet"
+    );
     h.click("上海");
     assert_eq!(h.field("address").value, "上海");
     assert_eq!(h.window.global::<ui::Keyboard>().get_composing(), "");
@@ -74,7 +87,10 @@ fn apply_matter_home_to_rating() {
     h.click(&h.tr("nav-language"));
     assert_eq!(h.window.global::<Fl>().get_lang(), "en-US");
     assert_eq!(h.locale(), "en-US");
-    assert_eq!(h.find("Mobile phone").accessible_value().as_deref(), Some("13800138000"));
+    assert_eq!(
+        h.find("Mobile phone").accessible_value().as_deref(),
+        Some("13800138000")
+    );
     assert_eq!(h.field("address").value, "上海市浦东");
     assert_eq!(h.field("name").value, SAMPLE_NAME);
 
@@ -87,7 +103,11 @@ fn apply_matter_home_to_rating() {
 
     h.click(&h.tr("form-next"));
     assert_eq!(h.page(), Page::Review);
-    let phone: Vec<_> = h.find_all("Mobile phone").into_iter().filter_map(|e| e.accessible_value()).collect();
+    let phone: Vec<_> = h
+        .find_all("Mobile phone")
+        .into_iter()
+        .filter_map(|e| e.accessible_value())
+        .collect();
     assert!(phone.iter().any(|v| v == "13800138000"), "{phone:?}");
     h.click(&h.tr("review-confirm"));
     h.submitted(false);
@@ -107,7 +127,14 @@ fn apply_matter_home_to_rating() {
     assert_eq!(h.page(), Page::Home);
     assert_eq!(h.window.global::<Fl>().get_lang(), "zh-CN");
     let text = dump::all_text(&h.window);
-    for personal in [SAMPLE_NAME, SAMPLE_ID, SAMPLE_RECEIPT, "13800138000", "上海市浦东", "2024-01-01"] {
+    for personal in [
+        SAMPLE_NAME,
+        SAMPLE_ID,
+        SAMPLE_RECEIPT,
+        "13800138000",
+        "上海市浦东",
+        "2024-01-01",
+    ] {
         assert!(!text.contains(personal), "{personal} left after the visit");
     }
     assert!(dump::images_left(&h.window).is_empty());

@@ -32,7 +32,12 @@ fn idle_warning_then_wipe_leaves_nothing() {
     h.click("张");
     assert_eq!(h.field("address").value, "张");
     assert_eq!(h.window.global::<Keyboard>().get_composing(), "san");
-    assert!(h.window.global::<Keyboard>().get_candidates().iter().any(|c| c == "三"));
+    assert!(h
+        .window
+        .global::<Keyboard>()
+        .get_candidates()
+        .iter()
+        .any(|c| c == "三"));
 
     // No warning before 55 s without a touch; at 55 s the overlay counts down from 15.
     h.idle_for(IDLE_WARN_AT - 1);
@@ -42,7 +47,12 @@ fn idle_warning_then_wipe_leaves_nothing() {
     let countdown = h.find(&h.tr("idle-countdown-label"));
     assert_eq!(countdown.accessible_value().as_deref(), Some("15"));
     h.idle_for(3);
-    assert_eq!(h.find(&h.tr("idle-countdown-label")).accessible_value().as_deref(), Some("12"));
+    assert_eq!(
+        h.find(&h.tr("idle-countdown-label"))
+            .accessible_value()
+            .as_deref(),
+        Some("12")
+    );
 
     // "I'm here" extends: the overlay goes, the session and its data stay.
     h.click(&h.tr("idle-continue"));
@@ -63,18 +73,33 @@ fn idle_warning_then_wipe_leaves_nothing() {
     h.idle_for(IDLE_WIPE_AT);
     assert_eq!(h.page(), Page::Home);
     assert!(!h.exists(&h.tr("idle-title")));
-    assert!(!h.window.global::<Theme>().get_elder(), "elder mode is not carried to the next citizen");
+    assert!(
+        !h.window.global::<Theme>().get_elder(),
+        "elder mode is not carried to the next citizen"
+    );
     assert_eq!(h.window.global::<Fl>().get_lang(), "zh-CN");
 
     let text = dump::all_text(&h.window);
-    for personal in [SAMPLE_NAME, SAMPLE_ID, "张*丰", "13912345678", "张三", "san", "在沪就业", "居住证签注"] {
+    for personal in [
+        SAMPLE_NAME,
+        SAMPLE_ID,
+        "张*丰",
+        "13912345678",
+        "张三",
+        "san",
+        "在沪就业",
+        "居住证签注",
+    ] {
         // The matter's name is catalog text, but it is on Home's popular list: check the
         // visit-specific places only for it.
         if personal == "居住证签注" {
             assert_eq!(h.window.global::<ui::App>().get_matter_name(), "");
             continue;
         }
-        assert!(!text.contains(personal), "{personal:?} left after the idle wipe");
+        assert!(
+            !text.contains(personal),
+            "{personal:?} left after the idle wipe"
+        );
     }
     assert!(dump::images_left(&h.window).is_empty());
     assert_eq!(h.window.global::<ui::Form>().get_fields().row_count(), 0);

@@ -20,7 +20,11 @@ fn print_matter_home_to_rating() {
     assert_eq!(h.page(), Page::Guide);
     assert!(h.exists(&h.tr("guide-materials")));
     let start = h.find(&h.tr("guide-start"));
-    assert_eq!(start.accessible_enabled(), Some(true), "no situations: Start is enabled");
+    assert_eq!(
+        start.accessible_enabled(),
+        Some(true),
+        "no situations: Start is enabled"
+    );
     start.invoke_accessible_default_action();
     assert!(h.log_contains("Guide.on_start"));
 
@@ -37,8 +41,15 @@ fn print_matter_home_to_rating() {
     name.set_accessible_value("李四");
     name.invoke_accessible_default_action();
     assert_eq!(h.field("name").value, SAMPLE_NAME);
-    assert_eq!(h.window.global::<ui::Form>().get_focused(), -1, "a locked field takes no focus");
-    assert_eq!(h.find("公民身份号码").accessible_value().as_deref(), Some(SAMPLE_ID));
+    assert_eq!(
+        h.window.global::<ui::Form>().get_focused(),
+        -1,
+        "a locked field takes no focus"
+    );
+    assert_eq!(
+        h.find("公民身份号码").accessible_value().as_deref(),
+        Some(SAMPLE_ID)
+    );
 
     // A choice, then Next with "copies" still empty: the message appears beside that field.
     h.click("单位办事");
@@ -47,13 +58,22 @@ fn print_matter_home_to_rating() {
     h.click(&h.tr("form-next"));
     assert_eq!(h.page(), Page::Form);
     assert_eq!(h.field("copies").error, h.tr("valid-required"));
-    assert!(h.exists(&h.tr("valid-required")), "validation message shown");
+    assert!(
+        h.exists(&h.tr("valid-required")),
+        "validation message shown"
+    );
     let copies = h.find("份数");
-    assert_eq!(copies.accessible_description().as_deref(), Some(h.tr("valid-required").as_str()));
+    assert_eq!(
+        copies.accessible_description().as_deref(),
+        Some(h.tr("valid-required").as_str())
+    );
 
     // Type the number on the digit pad.
     copies.invoke_accessible_default_action();
-    assert!(h.exists(&h.tr("kb-title")), "keyboard shown for the focused field");
+    assert!(
+        h.exists(&h.tr("kb-title")),
+        "keyboard shown for the focused field"
+    );
     h.keys(&["2"]);
     assert_eq!(h.field("copies").value, "2");
     assert_eq!(h.field("copies").error, "");
@@ -63,7 +83,11 @@ fn print_matter_home_to_rating() {
     h.click(&h.tr("form-next"));
     assert_eq!(h.page(), Page::Review);
     // The review shows what will be submitted, the choice by its label.
-    let purpose: Vec<_> = h.find_all("证明用途").into_iter().filter_map(|e| e.accessible_value()).collect();
+    let purpose: Vec<_> = h
+        .find_all("证明用途")
+        .into_iter()
+        .filter_map(|e| e.accessible_value())
+        .collect();
     assert!(purpose.iter().any(|v| v == "单位办事"), "{purpose:?}");
 
     h.click(&h.tr("review-confirm"));
@@ -83,14 +107,23 @@ fn print_matter_home_to_rating() {
     assert!(h.log_contains("Rating.on_rate level=4"));
     assert_eq!(h.window.global::<Rating>().get_level(), 4);
     h.click(&h.tr("rating-1"));
-    assert!(!h.log_contains("Rating.on_rate level=1"), "a second rating is refused");
+    assert!(
+        !h.log_contains("Rating.on_rate level=1"),
+        "a second rating is refused"
+    );
     assert!(h.exists(&h.tr("rating-thanks")));
     h.click(&h.tr("rating-finish"));
 
     // Home again, and nothing of this citizen is left.
     assert_eq!(h.page(), Page::Home);
     let text = dump::all_text(&h.window);
-    for personal in [SAMPLE_NAME, SAMPLE_ID, SAMPLE_RECEIPT, "张*丰", "110105********002X"] {
+    for personal in [
+        SAMPLE_NAME,
+        SAMPLE_ID,
+        SAMPLE_RECEIPT,
+        "张*丰",
+        "110105********002X",
+    ] {
         assert!(!text.contains(personal), "{personal} left after the visit");
     }
     h.assert_no_violations();

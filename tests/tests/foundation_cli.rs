@@ -13,7 +13,10 @@ fn catalog_stats_reports_the_halls_offer() {
     assert!(s["departments"].as_u64().unwrap() >= 15);
     assert!(s["bundles"].as_u64().unwrap() >= 25);
     assert!(s["version"].as_u64().unwrap() >= 1);
-    assert!(dir.path().join("kiosk.db").exists(), "the store was created");
+    assert!(
+        dir.path().join("kiosk.db").exists(),
+        "the store was created"
+    );
 }
 
 #[test]
@@ -48,7 +51,10 @@ fn every_form_of_the_restaurant_query_puts_the_bundle_or_a_member_first() {
 #[test]
 fn search_limit_and_show_of_a_matter() {
     let dir = tempfile::tempdir().unwrap();
-    let hits = kiosk_json(dir.path(), &["catalog", "search", "证", "--limit", "3", "--json"]);
+    let hits = kiosk_json(
+        dir.path(),
+        &["catalog", "search", "证", "--limit", "3", "--json"],
+    );
     assert_eq!(hits.as_array().unwrap().len(), 3);
     let code = hits[0]["code"].as_str().unwrap();
     let m = kiosk_json(dir.path(), &["catalog", "show", code, "--json"]);
@@ -81,5 +87,8 @@ fn a_broken_config_file_is_refused_with_its_path() {
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("kiosk.toml") && err.contains("kiosk_idd"), "{err}");
+    assert!(
+        err.contains("kiosk.toml") && err.contains("kiosk_idd"),
+        "{err}"
+    );
 }

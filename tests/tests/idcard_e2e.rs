@@ -84,7 +84,12 @@ fn the_driver_reads_every_deck_card_as_the_deck_says() {
         };
         assert_eq!(s.valid_until, until, "{}", spec.id);
         assert_eq!(s.expired, spec.id == "resident-expired", "{}", spec.id);
-        assert_eq!(s.id_number_valid, spec.id != "bad-check-digit", "{}", spec.id);
+        assert_eq!(
+            s.id_number_valid,
+            spec.id != "bad-check-digit",
+            "{}",
+            spec.id
+        );
         assert_eq!(s.address, spec.address.clone().unwrap_or_default());
         assert_eq!(s.extra_address, spec.extra_address);
         assert_eq!(s.name_en, spec.name_en, "{}", spec.id);
@@ -96,7 +101,11 @@ fn the_driver_reads_every_deck_card_as_the_deck_says() {
         let portrait = decoders.decode(&card.photo).unwrap();
         assert_eq!((portrait.width, portrait.height), (102, 126));
     }
-    let long = deck.cards.iter().find(|c| c.spec.valid_until == "长期").unwrap();
+    let long = deck
+        .cards
+        .iter()
+        .find(|c| c.spec.valid_until == "长期")
+        .unwrap();
     assert_eq!(long.spec.id, "resident-long-term");
     assert_eq!(r.counters().get("reads_ok"), deck.cards.len() as u64);
 }
@@ -114,7 +123,10 @@ fn a_card_taken_off_mid_read_gives_a_clean_error() {
     sim.put("resident-zhang").unwrap();
     r.read_card().unwrap();
     let c = r.counters();
-    assert_eq!((c.get("fail_read"), c.get("fail_no_card"), c.get("reads_ok")), (1, 1, 1));
+    assert_eq!(
+        (c.get("fail_read"), c.get("fail_no_card"), c.get("reads_ok")),
+        (1, 1, 1)
+    );
 }
 
 #[test]
@@ -124,11 +136,19 @@ fn every_fault_gives_its_own_error_and_the_reader_recovers() {
     sim.put("permit-hk").unwrap();
     let cases: Vec<(Fault, fn(&ReaderError) -> bool)> = vec![
         (Fault::NoCard, |e| matches!(e, ReaderError::NoCard)),
-        (Fault::SelectFail, |e| matches!(e, ReaderError::SelectFailed(Sw3::SelectFailed))),
-        (Fault::ReadFail, |e| matches!(e, ReaderError::ReadFailed(Sw3::ReadFailed))),
-        (Fault::BadChecksum, |e| matches!(e, ReaderError::Corrupt { .. })),
+        (Fault::SelectFail, |e| {
+            matches!(e, ReaderError::SelectFailed(Sw3::SelectFailed))
+        }),
+        (Fault::ReadFail, |e| {
+            matches!(e, ReaderError::ReadFailed(Sw3::ReadFailed))
+        }),
+        (Fault::BadChecksum, |e| {
+            matches!(e, ReaderError::Corrupt { .. })
+        }),
         (Fault::Silence, |e| matches!(e, ReaderError::Timeout { .. })),
-        (Fault::Truncate, |e| matches!(e, ReaderError::Timeout { .. })),
+        (Fault::Truncate, |e| {
+            matches!(e, ReaderError::Timeout { .. })
+        }),
     ];
     for (fault, expected) in cases {
         sim.set_faults(vec![fault], false);
@@ -136,7 +156,8 @@ fn every_fault_gives_its_own_error_and_the_reader_recovers() {
         assert!(expected(&e), "{fault}: got {e}");
         assert!(!e.to_string().contains('\n'));
         sim.set_faults(vec![], false);
-        r.read_card().unwrap_or_else(|e| panic!("after {fault}: {e}"));
+        r.read_card()
+            .unwrap_or_else(|e| panic!("after {fault}: {e}"));
     }
     // Noise on the line and replies in many pieces are absorbed.
     sim.set_faults(vec![Fault::Garbage, Fault::Split], false);
@@ -144,7 +165,10 @@ fn every_fault_gives_its_own_error_and_the_reader_recovers() {
         assert_eq!(r.read_card().unwrap().id_number, "810000199408230021");
     }
     // Every SW3 code the spec lists arrives intact at the driver.
-    for code in drivers::idcard::sw3::ALL_KNOWN.into_iter().filter(|c| *c != 0x90) {
+    for code in drivers::idcard::sw3::ALL_KNOWN
+        .into_iter()
+        .filter(|c| *c != 0x90)
+    {
         sim.set_faults(vec![Fault::Status(code)], true);
         match r.read_card() {
             Err(ReaderError::ReadFailed(sw3)) => assert_eq!(sw3.byte(), code),
@@ -193,9 +217,15 @@ fn the_poller_reports_cards_and_survives_the_pty_closing_and_reopening() {
     // The PTY goes away and a new one appears behind the same path.
     let old = sim.slave_path();
     assert_ne!(sim.replug().unwrap(), old);
-    wait_for(&poller, "lost", |e| matches!(e, CardEvent::ReaderLost { .. }));
-    wait_for(&poller, "ready again", |e| matches!(e, CardEvent::ReaderReady));
-    let e = wait_for(&poller, "inserted again", |e| matches!(e, CardEvent::Inserted(_)));
+    wait_for(&poller, "lost", |e| {
+        matches!(e, CardEvent::ReaderLost { .. })
+    });
+    wait_for(&poller, "ready again", |e| {
+        matches!(e, CardEvent::ReaderReady)
+    });
+    let e = wait_for(&poller, "inserted again", |e| {
+        matches!(e, CardEvent::Inserted(_))
+    });
     assert_eq!(inserted_id(e), "931124198505060028");
 
     let details: Vec<String> = status.try_iter().map(|e| e.detail).collect();
@@ -204,7 +234,9 @@ fn the_poller_reports_cards_and_survives_the_pty_closing_and_reopening() {
     let reader = poller.reader();
     poller.stop();
     let mut r = reader.lock().unwrap();
-    assert!(r.check_health().contains("SAM id 05.01-20240101-0001234567-0089012345"));
+    assert!(r
+        .check_health()
+        .contains("SAM id 05.01-20240101-0001234567-0089012345"));
     assert!(r.counters().get("fail_port_lost") >= 1);
 }
 
@@ -264,8 +296,13 @@ fn the_poller_survives_the_simulator_process_going_and_coming_back() {
     let e = wait_for(&poller, "inserted", |e| matches!(e, CardEvent::Inserted(_)));
     assert_eq!(inserted_id(e), "310104199203150012");
     first.terminate();
-    assert!(std::fs::symlink_metadata(&link).is_err(), "the link goes with the process");
-    wait_for(&poller, "lost", |e| matches!(e, CardEvent::ReaderLost { .. }));
+    assert!(
+        std::fs::symlink_metadata(&link).is_err(),
+        "the link goes with the process"
+    );
+    wait_for(&poller, "lost", |e| {
+        matches!(e, CardEvent::ReaderLost { .. })
+    });
     let second = SimProcess::start(&["--link", link_s, "--card", "permit-hk"]);
     wait_for(&poller, "ready", |e| matches!(e, CardEvent::ReaderReady));
     let e = wait_for(&poller, "inserted", |e| matches!(e, CardEvent::Inserted(_)));
@@ -278,9 +315,18 @@ fn the_poller_survives_the_simulator_process_going_and_coming_back() {
 fn the_simulator_process_takes_control_commands() {
     let mut p = SimProcess::start(&["--no-pace"]);
     let list = p.command("list");
-    assert!(list.starts_with("ok ") && list.contains("*resident-zhang"), "{list}");
-    assert_eq!(p.command("put foreign-2017"), "ok card foreign-2017 on the reader");
-    assert_eq!(p.command("fault garbage,split once"), "ok faults: garbage,split once");
+    assert!(
+        list.starts_with("ok ") && list.contains("*resident-zhang"),
+        "{list}"
+    );
+    assert_eq!(
+        p.command("put foreign-2017"),
+        "ok card foreign-2017 on the reader"
+    );
+    assert_eq!(
+        p.command("fault garbage,split once"),
+        "ok faults: garbage,split once"
+    );
     let mut r = reader(&p.slave);
     assert_eq!(r.read_card().unwrap().id_number, "CAN310090010158");
     assert!(p.command("status").contains("faults=none"), "once: used up");
@@ -295,7 +341,13 @@ fn probe(port: &Path) -> std::process::Output {
     let data = tempfile::tempdir().unwrap();
     e2e::kiosk(
         data.path(),
-        &["probe", "idcard", "--port", port.to_str().unwrap(), "--json"],
+        &[
+            "probe",
+            "idcard",
+            "--port",
+            port.to_str().unwrap(),
+            "--json",
+        ],
     )
 }
 
@@ -304,7 +356,11 @@ fn kiosk_probe_idcard_prints_the_card_or_one_line_why_not() {
     let sim = sim(true, None);
     sim.put("resident-shanghai").unwrap();
     let out = probe(&sim.slave_path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["card_type"], "resident");
     assert_eq!(v["name"], "李明");
@@ -323,7 +379,10 @@ fn kiosk_probe_idcard_prints_the_card_or_one_line_why_not() {
 
     sim.put("resident-long-term").unwrap();
     let v: serde_json::Value = serde_json::from_slice(&probe(&sim.slave_path()).stdout).unwrap();
-    assert_eq!((v["valid_until"].as_str(), v["expired"].as_bool()), (Some("long_term"), Some(false)));
+    assert_eq!(
+        (v["valid_until"].as_str(), v["expired"].as_bool()),
+        (Some("long_term"), Some(false))
+    );
     sim.put("resident-expired").unwrap();
     let v: serde_json::Value = serde_json::from_slice(&probe(&sim.slave_path()).stdout).unwrap();
     assert_eq!(v["expired"], true);

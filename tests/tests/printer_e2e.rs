@@ -386,3 +386,49 @@ fn the_standalone_simulator_changes_state_from_stdin() {
         vec![qr.trim_end().to_string()]
     );
 }
+
+#[test]
+fn automatic_status_back_reports_the_cover_as_it_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim_pty(dir.path());
+    let options = PrinterOptions {
+        auto_status_back: true,
+        ..PrinterOptions::default()
+    };
+    let target: Target = sim.target().parse().unwrap();
+    let mut printer = Printer::connect(
+        target,
+        options,
+        SharedCounters::in_memory(),
+        PrintLedger::in_memory(),
+    )
+    .unwrap();
+    let events = printer.subscribe();
+    // Waits (bounded) for the block the simulator sends on its own.
+    let next_change = |printer: &mut Printer| {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            if let Some(s) = printer.poll_events().unwrap() {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no automatic status block"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let first = next_change(&mut printer);
+    assert!(!first.cover_open && first.online, "the block sent at once");
+    sim.set_cover_open(true);
+    let open = next_change(&mut printer);
+    assert!(open.cover_open && !open.online);
+    sim.set_cover_open(false);
+    sim.set_paper(Paper::NearEnd);
+    let mut latest = next_change(&mut printer);
+    while latest.paper != PaperLevel::NearEnd {
+        latest = next_change(&mut printer);
+    }
+    assert!(!latest.cover_open);
+    assert!(events.try_iter().any(|e| e.detail.contains("cover open")));
+}

@@ -72,7 +72,10 @@ fn matter_with_phone() -> (String, serde_json::Map<String, serde_json::Value>, S
 fn staff_queue_sync_list_retry_and_platform_stats() {
     let dir = tempfile::tempdir().unwrap();
     let pki = dir.path().join("pki");
-    let out = run(Command::new(e2e::bin("device-sim")).args(["central", "init-pki"]).arg(&pki).args(["--kiosk", "XH-0001", "--json"]));
+    let out = run(Command::new(e2e::bin("device-sim"))
+        .args(["central", "init-pki"])
+        .arg(&pki)
+        .args(["--kiosk", "XH-0001", "--json"]));
     let made = ok_json(out);
     assert_eq!(made["created"].as_array().unwrap().len(), 4, "{made}");
 
@@ -122,21 +125,42 @@ fn staff_queue_sync_list_retry_and_platform_stats() {
     let mut refused = form.clone();
     refused.insert(phone_field.clone(), "021-12345678".into());
     let refused_file = dir.path().join("refused-form.json");
-    std::fs::write(&refused_file, serde_json::Value::Object(refused).to_string()).unwrap();
+    std::fs::write(
+        &refused_file,
+        serde_json::Value::Object(refused).to_string(),
+    )
+    .unwrap();
 
     let add = |extra: &[&str]| {
-        let mut c = kiosk(&cfg, &["outbox", "add", "--matter", &matter, "--json", "--applicant"]);
+        let mut c = kiosk(
+            &cfg,
+            &[
+                "outbox",
+                "add",
+                "--matter",
+                &matter,
+                "--json",
+                "--applicant",
+            ],
+        );
         c.arg(&applicant).args(extra);
         ok_json(run(&mut c))
     };
     let a = add(&[]);
     let b = add(&["--form", refused_file.to_str().unwrap()]);
     let c = add(&[]);
-    assert_eq!((a["seq"].as_u64(), b["seq"].as_u64(), c["seq"].as_u64()), (Some(1), Some(2), Some(3)));
+    assert_eq!(
+        (a["seq"].as_u64(), b["seq"].as_u64(), c["seq"].as_u64()),
+        (Some(1), Some(2), Some(3))
+    );
 
     let list = ok_json(run(&mut kiosk(&cfg, &["outbox", "list", "--json"])));
     assert_eq!(list.as_array().unwrap().len(), 3);
-    assert!(list.as_array().unwrap().iter().all(|e| e["state"] == "pending"));
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["state"] == "pending"));
 
     let report = ok_json(run(&mut kiosk(&cfg, &["sync", "once", "--json"])));
     assert_eq!(report["accepted"], 2, "{report}");
@@ -145,24 +169,51 @@ fn staff_queue_sync_list_retry_and_platform_stats() {
     assert_eq!(report["heartbeat"], "ok");
     assert_eq!(report["outbox"]["quarantined"], 1);
 
-    let q = ok_json(run(&mut kiosk(&cfg, &["outbox", "list", "--state", "quarantined", "--json"])));
+    let q = ok_json(run(&mut kiosk(
+        &cfg,
+        &["outbox", "list", "--state", "quarantined", "--json"],
+    )));
     assert_eq!(q[0]["id"], b["id"]);
-    assert!(q[0]["last_error"].as_str().unwrap().contains(&phone_field), "{q}");
-    let acked = ok_json(run(&mut kiosk(&cfg, &["outbox", "list", "--state", "acked", "--json"])));
-    assert!(acked.as_array().unwrap().iter().all(|e| e["receipt_no"].is_string() && e["has_payload"] == false));
+    assert!(
+        q[0]["last_error"].as_str().unwrap().contains(&phone_field),
+        "{q}"
+    );
+    let acked = ok_json(run(&mut kiosk(
+        &cfg,
+        &["outbox", "list", "--state", "acked", "--json"],
+    )));
+    assert!(acked
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["receipt_no"].is_string() && e["has_payload"] == false));
 
-    let stats = ok_json(run(Command::new(e2e::bin("device-sim")).args(["central", "stats", "--json", "--db"]).arg(&db)));
+    let stats = ok_json(run(Command::new(e2e::bin("device-sim"))
+        .args(["central", "stats", "--json", "--db"])
+        .arg(&db)));
     assert_eq!(stats["submissions"], 2);
     assert_eq!(stats["by_kiosk"]["XH-0001"], 2);
     assert_eq!(stats["rejected_seen"], 1);
     assert_eq!(stats["duplicates_seen"], 0);
 
     // Retry: the platform still refuses it, so it is quarantined again; nothing else moves.
-    let r = ok_json(run(&mut kiosk(&cfg, &["outbox", "retry", b["id"].as_str().unwrap(), "--json"])));
+    let r = ok_json(run(&mut kiosk(
+        &cfg,
+        &["outbox", "retry", b["id"].as_str().unwrap(), "--json"],
+    )));
     assert_eq!(r["was"], "quarantined");
     let report = ok_json(run(&mut kiosk(&cfg, &["sync", "once", "--json"])));
-    assert_eq!((report["sent"].as_u64(), report["rejected"].as_array().unwrap().len()), (Some(1), 1));
-    let retry_acked = run(&mut kiosk(&cfg, &["outbox", "retry", a["id"].as_str().unwrap()]));
+    assert_eq!(
+        (
+            report["sent"].as_u64(),
+            report["rejected"].as_array().unwrap().len()
+        ),
+        (Some(1), 1)
+    );
+    let retry_acked = run(&mut kiosk(
+        &cfg,
+        &["outbox", "retry", a["id"].as_str().unwrap()],
+    ));
     assert!(!retry_acked.status.success());
     assert!(String::from_utf8_lossy(&retry_acked.stderr).contains("already acknowledged"));
 
@@ -183,7 +234,14 @@ fn staff_queue_sync_list_retry_and_platform_stats() {
     let out = run(kiosk(&cfg, &["outbox", "add", "--matter", &matter, "--applicant"]).arg(&bad_id));
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("check digit") && !err.contains("320124198808240057"), "{err}");
-    let out = run(kiosk(&cfg, &["outbox", "add", "--matter", "999999999999", "--applicant"]).arg(&applicant));
+    assert!(
+        err.contains("check digit") && !err.contains("320124198808240057"),
+        "{err}"
+    );
+    let out = run(kiosk(
+        &cfg,
+        &["outbox", "add", "--matter", "999999999999", "--applicant"],
+    )
+    .arg(&applicant));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not in the active catalog"));
 }

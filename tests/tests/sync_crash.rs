@@ -44,7 +44,10 @@ fn check_database(db: &std::path::Path, iteration: usize) -> BTreeSet<String> {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(orphans, 0, "kill {iteration}: a submission without its outbox entry");
+    assert_eq!(
+        orphans, 0,
+        "kill {iteration}: a submission without its outbox entry"
+    );
     let (max_seq, next_seq): (Option<i64>, Option<String>) = conn
         .query_row(
             "SELECT (SELECT MAX(seq) FROM submissions),
@@ -55,7 +58,10 @@ fn check_database(db: &std::path::Path, iteration: usize) -> BTreeSet<String> {
         .unwrap();
     if let Some(max) = max_seq {
         let next: i64 = next_seq.unwrap().parse().unwrap();
-        assert!(next > max, "kill {iteration}: next_seq {next} <= max seq {max}");
+        assert!(
+            next > max,
+            "kill {iteration}: next_seq {next} <= max seq {max}"
+        );
     }
     let acked_with_payload: i64 = conn
         .query_row(
@@ -65,7 +71,10 @@ fn check_database(db: &std::path::Path, iteration: usize) -> BTreeSet<String> {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(acked_with_payload, 0, "kill {iteration}: acked entry half-settled");
+    assert_eq!(
+        acked_with_payload, 0,
+        "kill {iteration}: acked entry half-settled"
+    );
     let mut stmt = conn.prepare("SELECT id FROM submissions").unwrap();
     let ids = stmt
         .query_map([], |r| r.get::<_, String>(0))
@@ -152,7 +161,10 @@ fn sigkill_at_random_moments_loses_nothing_and_duplicates_nothing() {
             .output()
             .unwrap();
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("sync once printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr))
+            panic!(
+                "sync once printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
         });
         let o = &report["outbox"];
         if o["pending"] == 0 && o["in_flight"] == 0 {
@@ -171,10 +183,14 @@ fn sigkill_at_random_moments_loses_nothing_and_duplicates_nothing() {
     let stored = env.sim.submissions_of(KIOSK).unwrap();
     let stored_ids: BTreeSet<String> = stored.iter().map(|x| x.id.clone()).collect();
     assert_eq!(stored.len(), stored_ids.len(), "no id stored twice");
-    assert_eq!(stored_ids, in_db, "the platform holds exactly the kiosk's submissions");
-    assert!(stored
-        .windows(2)
-        .all(|w| w[0].seq < w[1].seq), "first stored in seq order");
+    assert_eq!(
+        stored_ids, in_db,
+        "the platform holds exactly the kiosk's submissions"
+    );
+    assert!(
+        stored.windows(2).all(|w| w[0].seq < w[1].seq),
+        "first stored in seq order"
+    );
     let stats = env.sim.stats().unwrap();
     assert_eq!(stats.submissions as usize, in_db.len());
     assert_eq!(stats.out_of_order, 0);

@@ -45,13 +45,19 @@ fn exactly_once_across_503s_latency_and_lost_acks() {
     let stored = env.sim.submissions_of(KIOSK).unwrap();
     let sent_ids: Vec<&str> = queued.iter().map(|q| q.id.as_str()).collect();
     let stored_ids: Vec<&str> = stored.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(stored_ids, sent_ids, "every id once, first stored in seq order");
+    assert_eq!(
+        stored_ids, sent_ids,
+        "every id once, first stored in seq order"
+    );
     let stats = env.sim.stats().unwrap();
     assert_eq!(stats.submissions, 250);
     assert_eq!(stats.out_of_order, 0);
     assert!(stats.faults_unavailable > 0, "{stats:?}");
     assert!(stats.faults_dropped > 0, "{stats:?}");
-    assert!(stats.duplicates_seen > 0, "a lost ack means a resend: {stats:?}");
+    assert!(
+        stats.duplicates_seen > 0,
+        "a lost ack means a resend: {stats:?}"
+    );
     // Every entry acknowledged with the receipt number the platform gave the first time.
     let store = env.store();
     let rows = entries::list(&store, None, 1000).unwrap();
@@ -95,14 +101,23 @@ fn a_rejected_submission_is_quarantined_and_later_ones_go_through() {
     assert_eq!(st[1].1.as_deref(), Some("form_invalid"));
     assert_eq!((st[2].0.as_str(), st[3].0.as_str()), ("acked", "acked"));
     let row = &entries::list(&env.store(), Some(outbox::EntryState::Quarantined), 10).unwrap()[0];
-    assert!(row.last_error.as_deref().unwrap().contains("field 'phone'"), "{row:?}");
+    assert!(
+        row.last_error.as_deref().unwrap().contains("field 'phone'"),
+        "{row:?}"
+    );
     assert!(row.has_payload, "kept for staff");
 
     // Later submissions are not held up by the quarantined one.
     let later = env.enqueue(&["13800000005"]);
     let report = rt.block_on(engine.push(false));
     assert_eq!((report.accepted, report.rejected.len()), (1, 0));
-    let ids: BTreeSet<String> = env.sim.submissions_of(KIOSK).unwrap().into_iter().map(|s| s.id).collect();
+    let ids: BTreeSet<String> = env
+        .sim
+        .submissions_of(KIOSK)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     assert!(ids.contains(&later[0].id) && !ids.contains(&q[1].id));
 
     // Staff lets it through (the platform's rule changed) and retries it.
@@ -132,7 +147,10 @@ fn retry_after_is_honoured_and_recorded() {
     assert!(report.errors[0].contains("503"), "{:?}", report.errors);
     let snap = engine.handle().snapshot();
     assert_eq!(snap.last_retry_after_s, Some(7));
-    assert!(snap.retry_after_until_ms.unwrap() >= before + 7000, "{snap:?}");
+    assert!(
+        snap.retry_after_until_ms.unwrap() >= before + 7000,
+        "{snap:?}"
+    );
     assert!(snap.next_attempt_ms.unwrap() >= before + 7000, "{snap:?}");
     // The wait is in the outbox too, so a restarted kiosk honours it as well.
     let head = entries::head_due_at(&env.store()).unwrap().unwrap();
@@ -141,7 +159,10 @@ fn retry_after_is_honoured_and_recorded() {
     let again = rt.block_on(engine.push(false));
     assert_eq!(again.batches, 0);
     let restarted = rt.block_on(env.engine().push(false));
-    assert_eq!(restarted.batches, 0, "a new engine reads the wait from the outbox");
+    assert_eq!(
+        restarted.batches, 0,
+        "a new engine reads the wait from the outbox"
+    );
     assert_eq!(env.sim.stats().unwrap().faults_unavailable, 1);
     assert_eq!(env.sim.stats().unwrap().batches, 0);
     // Staff override sends at once.
@@ -164,14 +185,19 @@ fn running_engine_wakes_on_submission_and_on_network_change() {
     let wait_for = |what: &str, cond: &dyn Fn() -> bool| {
         let start = Instant::now();
         while !cond() {
-            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "timed out waiting for {what}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     };
     // Queue one and wake the engine: it goes out without any polling interval.
     let first = env.enqueue(&["13800000001"]);
     handle.wake();
-    wait_for("first submission", &|| env.sim.stats().unwrap().submissions == 1);
+    wait_for("first submission", &|| {
+        env.sim.stats().unwrap().submissions == 1
+    });
     assert_eq!(env.sim.submissions_of(KIOSK).unwrap()[0].id, first[0].id);
 
     // The platform becomes unreachable: the next submission fails and backs off.
@@ -181,10 +207,20 @@ fn running_engine_wakes_on_submission_and_on_network_change() {
     let Env { sim, dir: _dir, .. } = env;
     sim.shutdown();
     let mut store = kiosk::store::Store::open(&config).unwrap();
-    let key = kiosk::crypto::DataKey::load_or_create(&config.data_path(&config.security.data_key_file)).unwrap();
-    let second = outbox::enqueue(&mut store, &key, &submission("13800000002"), chrono::Utc::now()).unwrap();
+    let key =
+        kiosk::crypto::DataKey::load_or_create(&config.data_path(&config.security.data_key_file))
+            .unwrap();
+    let second = outbox::enqueue(
+        &mut store,
+        &key,
+        &submission("13800000002"),
+        chrono::Utc::now(),
+    )
+    .unwrap();
     handle.wake();
-    wait_for("a failed attempt", &|| handle.snapshot().counters.batches_failed >= 1);
+    wait_for("a failed attempt", &|| {
+        handle.snapshot().counters.batches_failed >= 1
+    });
     let snap = handle.snapshot();
     let wait_ms = snap.next_attempt_ms.unwrap() - now_ms();
     assert!(wait_ms > 10_000, "backoff should be long here: {snap:?}");
@@ -194,7 +230,9 @@ fn running_engine_wakes_on_submission_and_on_network_change() {
     sc.listen = addr;
     let sim = Server::start(sc).unwrap();
     handle.network_changed();
-    wait_for("the retried submission", &|| sim.stats().unwrap().submissions == 2);
+    wait_for("the retried submission", &|| {
+        sim.stats().unwrap().submissions == 2
+    });
     assert_eq!(sim.submissions_of(KIOSK).unwrap()[1].id, second.id);
     handle.shutdown();
     rt.block_on(task).unwrap();

@@ -46,11 +46,16 @@ fn a_client_certificate_from_another_ca_is_refused() {
     let error = report.errors.join(" | ");
     assert!(!error.is_empty());
     assert!(
-        error.to_lowercase().contains("alert") || error.to_lowercase().contains("certificate")
+        error.to_lowercase().contains("alert")
+            || error.to_lowercase().contains("certificate")
             || error.to_lowercase().contains("connection"),
         "the TLS refusal should show: {error}"
     );
-    assert_eq!(env.sim.stats().unwrap().submissions, 0, "nothing reached the platform");
+    assert_eq!(
+        env.sim.stats().unwrap().submissions,
+        0,
+        "nothing reached the platform"
+    );
     let s = outbox::status(&env.store()).unwrap();
     assert_eq!(s.pending, 1, "kept for a later attempt: {s:?}");
 }
@@ -83,7 +88,11 @@ fn a_certificate_for_another_kiosk_is_refused_with_403() {
     env.enqueue(&["13800000001"]);
     let report = push_once(&config);
     assert_eq!(report.accepted, 0);
-    assert!(report.errors.join(" ").contains("403"), "{:?}", report.errors);
+    assert!(
+        report.errors.join(" ").contains("403"),
+        "{:?}",
+        report.errors
+    );
     assert_eq!(env.sim.stats().unwrap().submissions, 0);
 }
 
@@ -112,7 +121,9 @@ fn heartbeat_reaches_the_platform_without_personal_data() {
     env.enqueue(&["13800000001", "13800000002"]);
     let rt = rt();
     let mut engine = env.engine();
-    engine.handle().set_device_state("printer", "paper_near_end");
+    engine
+        .handle()
+        .set_device_state("printer", "paper_near_end");
     rt.block_on(engine.heartbeat()).unwrap();
     let hb = env.sim.last_heartbeat(KIOSK).unwrap().unwrap();
     assert_eq!(hb["kiosk_id"], KIOSK);

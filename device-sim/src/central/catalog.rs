@@ -42,7 +42,10 @@ pub fn load_admin_key(path: &Path) -> anyhow::Result<AdminKey> {
         .unwrap_or_default()
         .to_string();
     if keyid.is_empty() {
-        bail!("admin key {} has no file stem to use as key id", path.display());
+        bail!(
+            "admin key {} has no file stem to use as key id",
+            path.display()
+        );
     }
     Ok(AdminKey { keyid, key })
 }
@@ -78,8 +81,7 @@ struct EnvelopeSignature {
 
 /// Checks the envelope and returns the catalog version it carries.
 pub fn verify_envelope(bytes: &[u8], keys: &[AdminKey]) -> anyhow::Result<u64> {
-    let env: Envelope =
-        serde_json::from_slice(bytes).context("the body is not a DSSE envelope")?;
+    let env: Envelope = serde_json::from_slice(bytes).context("the body is not a DSSE envelope")?;
     if env.payload_type != CATALOG_PAYLOAD_TYPE {
         bail!(
             "payloadType is {:?}, expected {CATALOG_PAYLOAD_TYPE:?}",
@@ -87,9 +89,7 @@ pub fn verify_envelope(bytes: &[u8], keys: &[AdminKey]) -> anyhow::Result<u64> {
         );
     }
     let b64 = base64::engine::general_purpose::STANDARD;
-    let payload = b64
-        .decode(&env.payload)
-        .context("payload is not base64")?;
+    let payload = b64.decode(&env.payload).context("payload is not base64")?;
     let message = pae(&env.payload_type, &payload);
     let verified = env.signatures.iter().any(|s| {
         let Ok(sig_bytes) = b64.decode(&s.sig) else {
@@ -149,16 +149,24 @@ mod tests {
             key: signer.verifying_key(),
         }];
         let cat = r#"{"version":5,"issued_at":"2026-11-27T00:00:00Z","expires_at":"2027-11-27T00:00:00Z","matters":[]}"#;
-        assert_eq!(verify_envelope(&envelope(&signer, "admin-2026", cat), &keys).unwrap(), 5);
-        assert_eq!(verify_envelope(&envelope(&signer, "", cat), &keys).unwrap(), 5);
+        assert_eq!(
+            verify_envelope(&envelope(&signer, "admin-2026", cat), &keys).unwrap(),
+            5
+        );
+        assert_eq!(
+            verify_envelope(&envelope(&signer, "", cat), &keys).unwrap(),
+            5
+        );
         let err = verify_envelope(&envelope(&other, "admin-2026", cat), &keys).unwrap_err();
         assert!(err.to_string().contains("does not verify"), "{err}");
         assert!(verify_envelope(&envelope(&signer, "someone-else", cat), &keys).is_err());
         assert!(verify_envelope(b"{}", &keys).is_err());
-        assert!(verify_envelope(&envelope(&signer, "admin-2026", "{}"), &keys)
-            .unwrap_err()
-            .to_string()
-            .contains("no numeric version"));
+        assert!(
+            verify_envelope(&envelope(&signer, "admin-2026", "{}"), &keys)
+                .unwrap_err()
+                .to_string()
+                .contains("no numeric version")
+        );
     }
 
     #[test]
@@ -167,12 +175,18 @@ mod tests {
         let signer = SigningKey::from_bytes(&[9; 32]);
         let path = dir.path().join("admin-2026.pub");
         let b64 = base64::engine::general_purpose::STANDARD;
-        std::fs::write(&path, format!("{}\n", b64.encode(signer.verifying_key().as_bytes())))
-            .unwrap();
+        std::fs::write(
+            &path,
+            format!("{}\n", b64.encode(signer.verifying_key().as_bytes())),
+        )
+        .unwrap();
         let k = load_admin_key(&path).unwrap();
         assert_eq!(k.keyid, "admin-2026");
         assert_eq!(k.key, signer.verifying_key());
         std::fs::write(&path, "c2hvcnQ=").unwrap();
-        assert!(load_admin_key(&path).unwrap_err().to_string().contains("32 bytes"));
+        assert!(load_admin_key(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("32 bytes"));
     }
 }

@@ -202,7 +202,10 @@ mod tests {
             .iter()
             .filter(|x| matches!(x, BatchFault::Unavailable { .. }))
             .count();
-        let dropped = a.iter().filter(|x| **x == BatchFault::DropAfterCommit).count();
+        let dropped = a
+            .iter()
+            .filter(|x| **x == BatchFault::DropAfterCommit)
+            .count();
         assert!((120..280).contains(&unavailable), "{unavailable}");
         assert!((120..280).contains(&dropped), "{dropped}");
     }

@@ -101,7 +101,12 @@ impl Platform {
     fn batch(&self, req: &Request, kiosk: &str) -> anyhow::Result<Reply> {
         let body: Value = match serde_json::from_slice(&req.body) {
             Ok(v) => v,
-            Err(e) => return Ok(respond(Response::error(400, &format!("body is not JSON: {e}")))),
+            Err(e) => {
+                return Ok(respond(Response::error(
+                    400,
+                    &format!("body is not JSON: {e}"),
+                )))
+            }
         };
         let Some(body_kiosk) = body.get("kiosk_id").and_then(Value::as_str) else {
             return Ok(respond(Response::error(400, "kiosk_id is missing")));
@@ -113,12 +118,18 @@ impl Platform {
             )));
         }
         let Some(subs) = body.get("submissions").and_then(Value::as_array) else {
-            return Ok(respond(Response::error(400, "submissions must be an array")));
+            return Ok(respond(Response::error(
+                400,
+                "submissions must be an array",
+            )));
         };
         if subs.len() > MAX_BATCH {
             return Ok(respond(Response::error(
                 413,
-                &format!("{} submissions in one request; at most {MAX_BATCH}", subs.len()),
+                &format!(
+                    "{} submissions in one request; at most {MAX_BATCH}",
+                    subs.len()
+                ),
             )));
         }
         let fault = self.faults.for_batch();
@@ -175,7 +186,12 @@ impl Platform {
         }
         let body: Value = match serde_json::from_slice(&req.body) {
             Ok(v) => v,
-            Err(e) => return Ok(respond(Response::error(400, &format!("body is not JSON: {e}")))),
+            Err(e) => {
+                return Ok(respond(Response::error(
+                    400,
+                    &format!("body is not JSON: {e}"),
+                )))
+            }
         };
         if body.get("kiosk_id").and_then(Value::as_str) != Some(kiosk) {
             return Ok(respond(Response::error(
@@ -184,8 +200,14 @@ impl Platform {
             )));
         }
         for (field, ok) in [
-            ("app_version", body.get("app_version").is_some_and(Value::is_string)),
-            ("catalog_version", body.get("catalog_version").is_some_and(Value::is_u64)),
+            (
+                "app_version",
+                body.get("app_version").is_some_and(Value::is_string),
+            ),
+            (
+                "catalog_version",
+                body.get("catalog_version").is_some_and(Value::is_u64),
+            ),
             ("outbox", body.get("outbox").is_some_and(Value::is_object)),
             ("devices", body.get("devices").is_some_and(Value::is_object)),
             ("uptime_s", body.get("uptime_s").is_some_and(Value::is_u64)),
@@ -301,7 +323,12 @@ fn result_json(r: &ItemResult) -> Value {
 fn validate(sub: &Value) -> Option<String> {
     let s = |k: &str| sub.get(k).and_then(Value::as_str);
     let bad = |field: &str| Some(format!("field '{field}' is missing or invalid"));
-    if sub.get("seq").and_then(Value::as_u64).filter(|&n| n >= 1).is_none() {
+    if sub
+        .get("seq")
+        .and_then(Value::as_u64)
+        .filter(|&n| n >= 1)
+        .is_none()
+    {
         return bad("seq");
     }
     if s("matter_code").is_none_or(str::is_empty) {
@@ -313,7 +340,10 @@ fn validate(sub: &Value) -> Option<String> {
     if sub.get("catalog_version").and_then(Value::as_u64).is_none() {
         return bad("catalog_version");
     }
-    if s("created_at").and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).is_none() {
+    if s("created_at")
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .is_none()
+    {
         return bad("created_at");
     }
     let Some(applicant) = sub.get("applicant").and_then(Value::as_object) else {

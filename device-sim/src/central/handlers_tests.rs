@@ -134,11 +134,19 @@ fn malformed_submissions_are_rejected_one_by_one() {
     );
     assert_eq!(status, 200);
     assert_eq!(body["results"][0]["code"], "malformed");
-    assert!(body["results"][0]["reason"].as_str().unwrap().contains("'seq'"));
+    assert!(body["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("'seq'"));
     assert_eq!(body["results"][1]["code"], "attachment_invalid");
     assert_eq!(body["results"][2]["status"], "accepted");
-    let too_many: Vec<Value> = (0..101).map(|i| submission(&format!("x{i}"), i + 1, "1")).collect();
-    assert_eq!(reply(&p, &batch("XH-0001", too_many), Some("XH-0001")).0, 413);
+    let too_many: Vec<Value> = (0..101)
+        .map(|i| submission(&format!("x{i}"), i + 1, "1"))
+        .collect();
+    assert_eq!(
+        reply(&p, &batch("XH-0001", too_many), Some("XH-0001")).0,
+        413
+    );
     let no_id = batch("XH-0001", vec![json!({"seq": 1})]);
     assert_eq!(reply(&p, &no_id, Some("XH-0001")).0, 400);
     let not_json = Request {
@@ -159,9 +167,17 @@ fn scripted_faults_503_and_drop_after_commit() {
     let (status, _, headers) = reply(&p, &r, Some("XH-0001"));
     assert_eq!(status, 503);
     assert!(headers.contains(&("Retry-After".into(), "7".into())));
-    assert_eq!(p.store().stats().unwrap().submissions, 0, "nothing stored on 503");
+    assert_eq!(
+        p.store().stats().unwrap().submissions,
+        0,
+        "nothing stored on 503"
+    );
     assert!(matches!(p.handle(&r, Some("XH-0001")), Reply::Drop));
-    assert_eq!(p.store().stats().unwrap().submissions, 1, "committed before the drop");
+    assert_eq!(
+        p.store().stats().unwrap().submissions,
+        1,
+        "committed before the drop"
+    );
     let (_, body, _) = reply(&p, &r, Some("XH-0001"));
     assert_eq!(body["results"][0]["status"], "duplicate");
     let st = p.store().stats().unwrap();
@@ -172,13 +188,28 @@ fn scripted_faults_503_and_drop_after_commit() {
 fn receipt_status_and_admin_status_change() {
     let dir = tempfile::tempdir().unwrap();
     let p = platform(dir.path(), FaultConfig::default());
-    let (_, body, _) = reply(&p, &batch("XH-0001", vec![submission("a", 1, "1")]), Some("XH-0001"));
-    let receipt = body["results"][0]["receipt_no"].as_str().unwrap().to_string();
+    let (_, body, _) = reply(
+        &p,
+        &batch("XH-0001", vec![submission("a", 1, "1")]),
+        Some("XH-0001"),
+    );
+    let receipt = body["results"][0]["receipt_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let get = req("GET", &format!("/v1/submissions/{receipt}"), Value::Null);
     let (status, st, _) = reply(&p, &get, Some("XH-0001"));
     assert_eq!((status, st["status"].as_str()), (200, Some("received")));
     assert!(st["updated_at"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(reply(&p, &req("GET", "/v1/submissions/NOPE", Value::Null), Some("XH-0001")).0, 404);
+    assert_eq!(
+        reply(
+            &p,
+            &req("GET", "/v1/submissions/NOPE", Value::Null),
+            Some("XH-0001")
+        )
+        .0,
+        404
+    );
     let set = req(
         "POST",
         &format!("/v1/admin/submissions/{receipt}/status"),
@@ -196,8 +227,24 @@ fn heartbeat_is_checked_for_shape_identity_and_personal_data() {
     let hb = json!({"kiosk_id": "XH-0001", "app_version": "0.1.0", "catalog_version": 1,
         "outbox": {"pending": 0, "quarantined": 0, "oldest_pending_s": null},
         "devices": {"printer": "ok"}, "uptime_s": 5});
-    assert_eq!(reply(&p, &req("POST", "/v1/heartbeat", hb.clone()), Some("XH-0001")).0, 200);
-    assert_eq!(reply(&p, &req("POST", "/v1/heartbeat", hb.clone()), Some("XH-0009")).0, 403);
+    assert_eq!(
+        reply(
+            &p,
+            &req("POST", "/v1/heartbeat", hb.clone()),
+            Some("XH-0001")
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        reply(
+            &p,
+            &req("POST", "/v1/heartbeat", hb.clone()),
+            Some("XH-0009")
+        )
+        .0,
+        403
+    );
     let mut leaky = hb.clone();
     leaky["devices"]["printer"] = json!("last card 11010519491231002X");
     let (status, body, _) = reply(&p, &req("POST", "/v1/heartbeat", leaky), Some("XH-0001"));
@@ -205,7 +252,10 @@ fn heartbeat_is_checked_for_shape_identity_and_personal_data() {
     assert!(body["error"].as_str().unwrap().contains("personal data"));
     let mut missing = hb;
     missing.as_object_mut().unwrap().remove("uptime_s");
-    assert_eq!(reply(&p, &req("POST", "/v1/heartbeat", missing), Some("XH-0001")).0, 400);
+    assert_eq!(
+        reply(&p, &req("POST", "/v1/heartbeat", missing), Some("XH-0001")).0,
+        400
+    );
     assert_eq!(p.store().stats().unwrap().heartbeats, 1);
 }
 
@@ -242,7 +292,10 @@ fn catalog_publish_and_conditional_get() {
     assert_eq!(publish(envelope(&trusted, 17)), 201);
     assert_eq!(publish(envelope(&trusted, 17)), 409);
     assert_eq!(publish(envelope(&trusted, 16)), 409);
-    assert_eq!(publish(envelope(&SigningKey::from_bytes(&[4; 32]), 18)), 400);
+    assert_eq!(
+        publish(envelope(&SigningKey::from_bytes(&[4; 32]), 18)),
+        400
+    );
     assert_eq!(publish(b"not json".to_vec()), 400);
     let (status, body) = get(16);
     assert_eq!(status, 200);
@@ -260,7 +313,26 @@ fn catalog_publish_and_conditional_get() {
 fn unknown_routes_and_methods() {
     let dir = tempfile::tempdir().unwrap();
     let p = platform(dir.path(), FaultConfig::default());
-    assert_eq!(reply(&p, &req("GET", "/nope", Value::Null), Some("XH-0001")).0, 404);
-    assert_eq!(reply(&p, &req("GET", "/v1/heartbeat", Value::Null), Some("XH-0001")).0, 405);
-    assert_eq!(reply(&p, &admin(req("GET", "/v1/admin/catalog", Value::Null)), None).0, 405);
+    assert_eq!(
+        reply(&p, &req("GET", "/nope", Value::Null), Some("XH-0001")).0,
+        404
+    );
+    assert_eq!(
+        reply(
+            &p,
+            &req("GET", "/v1/heartbeat", Value::Null),
+            Some("XH-0001")
+        )
+        .0,
+        405
+    );
+    assert_eq!(
+        reply(
+            &p,
+            &admin(req("GET", "/v1/admin/catalog", Value::Null)),
+            None
+        )
+        .0,
+        405
+    );
 }

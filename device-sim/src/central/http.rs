@@ -93,7 +93,10 @@ pub fn parse_request(buf: &[u8], max_body: usize) -> Result<Option<(Request, usi
             .map(|(_, v)| v.as_str())
     };
     if find("transfer-encoding").is_some() {
-        return Err(err(411, "chunked bodies are not supported; send Content-Length"));
+        return Err(err(
+            411,
+            "chunked bodies are not supported; send Content-Length",
+        ));
     }
     let content_length = match find("content-length") {
         None => 0,
@@ -257,7 +260,12 @@ mod tests {
         assert_eq!(parse_request(chunked, 10).unwrap_err().status, 411);
         let bad_len = b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n";
         assert_eq!(parse_request(bad_len, 10).unwrap_err().status, 400);
-        assert_eq!(parse_request(b"\x00\x01 / HTTP/1.1\r\n\r\n", 10).unwrap_err().status, 400);
+        assert_eq!(
+            parse_request(b"\x00\x01 / HTTP/1.1\r\n\r\n", 10)
+                .unwrap_err()
+                .status,
+            400
+        );
         let huge = vec![b'a'; MAX_HEAD_BYTES + 10];
         let mut head = b"GET /".to_vec();
         head.extend_from_slice(&huge);
@@ -272,6 +280,9 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n{}"
         );
         let nm = Response::new(304).to_bytes(false);
-        assert_eq!(nm, b"HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n");
+        assert_eq!(
+            nm,
+            b"HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n"
+        );
     }
 }

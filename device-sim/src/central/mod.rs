@@ -113,9 +113,9 @@ impl ServeArgs {
             }
         }
         let reject_matching = match &self.reject_matching {
-            Some(p) => Some(
-                regex::Regex::new(p).with_context(|| format!("--reject-matching {p:?}"))?,
-            ),
+            Some(p) => {
+                Some(regex::Regex::new(p).with_context(|| format!("--reject-matching {p:?}"))?)
+            }
             None => None,
         };
         let admin_keys = self

@@ -128,7 +128,10 @@ pub fn init_pki(dir: &Path, kiosk_ids: &[String]) -> anyhow::Result<PkiReport> {
     } else {
         let mut raw = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut raw);
-        write_private(&paths.admin_token(), format!("{}\n", hex::encode(raw)).as_bytes())?;
+        write_private(
+            &paths.admin_token(),
+            format!("{}\n", hex::encode(raw)).as_bytes(),
+        )?;
         report.created.push(paths.admin_token());
     }
     Ok(report)
@@ -243,13 +246,20 @@ mod tests {
         let second = init_pki(dir.path(), &["XH-0001".into(), "XH-0002".into()]).unwrap();
         assert_eq!(second.created, vec![paths.client_cert("XH-0002")]);
         assert_eq!(std::fs::read(paths.ca_cert()).unwrap(), ca_before);
-        assert_eq!(std::fs::read(paths.client_cert("XH-0001")).unwrap(), client_before);
+        assert_eq!(
+            std::fs::read(paths.client_cert("XH-0001")).unwrap(),
+            client_before
+        );
         assert_eq!(paths.read_admin_token().unwrap(), token);
 
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            for p in [paths.ca_key(), paths.client_key("XH-0002"), paths.admin_token()] {
+            for p in [
+                paths.ca_key(),
+                paths.client_key("XH-0002"),
+                paths.admin_token(),
+            ] {
                 let mode = std::fs::metadata(&p).unwrap().permissions().mode();
                 assert_eq!(mode & 0o077, 0, "{} is private", p.display());
             }

@@ -297,7 +297,10 @@ fn tls_config(paths: &PkiPaths) -> anyhow::Result<rustls::ServerConfig> {
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(read_certs(&paths.server_cert())?, read_key(&paths.server_key())?)
+        .with_single_cert(
+            read_certs(&paths.server_cert())?,
+            read_key(&paths.server_key())?,
+        )
         .context("server certificate and key do not match")?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)

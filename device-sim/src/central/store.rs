@@ -65,9 +65,19 @@ pub struct Incoming {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ItemResult {
-    Accepted { id: String, receipt_no: String },
-    Duplicate { id: String, receipt_no: String },
-    Rejected { id: String, code: String, reason: String },
+    Accepted {
+        id: String,
+        receipt_no: String,
+    },
+    Duplicate {
+        id: String,
+        receipt_no: String,
+    },
+    Rejected {
+        id: String,
+        code: String,
+        reason: String,
+    },
 }
 
 /// A stored submission's identity.
@@ -166,10 +176,11 @@ impl SimStore {
             if max_seq.is_some_and(|m| m > item.seq as i64) {
                 out_of_order += 1;
             }
-            let next: i64 =
-                tx.query_row("SELECT COALESCE(MAX(rowid), 0) + 1 FROM submissions", [], |r| {
-                    r.get(0)
-                })?;
+            let next: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(rowid), 0) + 1 FROM submissions",
+                [],
+                |r| r.get(0),
+            )?;
             let receipt_no = receipt_number(kiosk_id, &now, next);
             tx.execute(
                 "INSERT INTO submissions (id, kiosk_id, seq, receipt_no, status, matter_code,
@@ -323,11 +334,11 @@ impl SimStore {
         let submissions: i64 =
             self.conn
                 .query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))?;
-        let heartbeats: i64 = self.conn.query_row(
-            "SELECT COALESCE(SUM(count), 0) FROM heartbeats",
-            [],
-            |r| r.get(0),
-        )?;
+        let heartbeats: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(SUM(count), 0) FROM heartbeats", [], |r| {
+                    r.get(0)
+                })?;
         Ok(Stats {
             submissions: submissions.max(0) as u64,
             duplicates_seen: c(counter::DUPLICATES_SEEN)?,
@@ -367,8 +378,16 @@ pub fn receipt_number(kiosk_id: &str, now_rfc3339: &str, counter: i64) -> String
         .take(4)
         .collect::<String>()
         .to_ascii_uppercase();
-    let prefix = if prefix.is_empty() { "HK".into() } else { prefix };
-    let date: String = now_rfc3339.chars().filter(|c| c.is_ascii_digit()).take(8).collect();
+    let prefix = if prefix.is_empty() {
+        "HK".into()
+    } else {
+        prefix
+    };
+    let date: String = now_rfc3339
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .take(8)
+        .collect();
     format!("{prefix}{date}{counter:06}")
 }
 
@@ -395,14 +414,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SimStore::open(&dir.path().join("c.db")).unwrap();
         let first = s
-            .apply_batch("XH-0001", &[item("a", 1, None), item("b", 2, Some(("form_invalid", "no")))])
+            .apply_batch(
+                "XH-0001",
+                &[
+                    item("a", 1, None),
+                    item("b", 2, Some(("form_invalid", "no"))),
+                ],
+            )
             .unwrap();
         let ItemResult::Accepted { receipt_no, .. } = &first[0] else {
             panic!("{first:?}")
         };
-        assert!(receipt_no.starts_with("XH") && receipt_no.ends_with("000001"), "{receipt_no}");
+        assert!(
+            receipt_no.starts_with("XH") && receipt_no.ends_with("000001"),
+            "{receipt_no}"
+        );
         assert!(matches!(&first[1], ItemResult::Rejected { code, .. } if code == "form_invalid"));
-        let again = s.apply_batch("XH-0001", &[item("a", 1, Some(("x", "y"))), item("c", 3, None)]).unwrap();
+        let again = s
+            .apply_batch(
+                "XH-0001",
+                &[item("a", 1, Some(("x", "y"))), item("c", 3, None)],
+            )
+            .unwrap();
         assert_eq!(
             again[0],
             ItemResult::Duplicate {
@@ -426,7 +459,10 @@ mod tests {
             .into_iter()
             .map(|x| (x.id, x.seq))
             .collect();
-        assert_eq!(order, vec![("a".into(), 1), ("c".into(), 3), ("b".into(), 2)]);
+        assert_eq!(
+            order,
+            vec![("a".into(), 1), ("c".into(), 3), ("b".into(), 2)]
+        );
         assert_eq!(s.status(receipt_no).unwrap().unwrap().0, "received");
         assert!(s.set_status(receipt_no, "approved").unwrap());
         assert_eq!(s.status(receipt_no).unwrap().unwrap().0, "approved");
@@ -450,6 +486,9 @@ mod tests {
             receipt_number("XH-0001", "2026-11-27T03:12:09Z", 42),
             "XH20261127000042"
         );
-        assert_eq!(receipt_number("0001", "2026-11-27T03:12:09Z", 1), "HK20261127000001");
+        assert_eq!(
+            receipt_number("0001", "2026-11-27T03:12:09Z", 1),
+            "HK20261127000001"
+        );
     }
 }

@@ -38,7 +38,9 @@ struct Tlv<'a> {
 fn read_tlv(input: &[u8]) -> Result<Tlv<'_>, CertError> {
     let (&tag, after_tag) = input.split_first().ok_or(CertError::Der("truncated tag"))?;
     if tag & 0x1f == 0x1f {
-        return Err(CertError::Der("multi-byte tags are not used in certificates"));
+        return Err(CertError::Der(
+            "multi-byte tags are not used in certificates",
+        ));
     }
     let (&first, mut after_len) = after_tag
         .split_first()
@@ -116,8 +118,16 @@ pub fn first_dns_san(cert_der: &[u8]) -> Result<Option<String>, CertError> {
         if next.tag == TAG_BOOLEAN {
             after = next.rest;
         }
-        let value = expect(after, TAG_OCTET_STRING, "extension value is not an OCTET STRING")?;
-        let names = expect(value.content, TAG_SEQUENCE, "subjectAltName is not a SEQUENCE")?;
+        let value = expect(
+            after,
+            TAG_OCTET_STRING,
+            "extension value is not an OCTET STRING",
+        )?;
+        let names = expect(
+            value.content,
+            TAG_SEQUENCE,
+            "subjectAltName is not a SEQUENCE",
+        )?;
         let mut gn = names.content;
         while !gn.is_empty() {
             let name = read_tlv(gn)?;
@@ -147,7 +157,11 @@ struct TbsFields<'a> {
 
 fn tbs_fields(cert_der: &[u8]) -> Result<TbsFields<'_>, CertError> {
     let cert = expect(cert_der, TAG_SEQUENCE, "certificate is not a SEQUENCE")?;
-    let tbs = expect(cert.content, TAG_SEQUENCE, "TBSCertificate is not a SEQUENCE")?;
+    let tbs = expect(
+        cert.content,
+        TAG_SEQUENCE,
+        "TBSCertificate is not a SEQUENCE",
+    )?;
     let mut rest = tbs.content;
     let first = read_tlv(rest)?;
     if first.tag == TAG_VERSION {
@@ -185,7 +199,9 @@ mod tests {
     fn cert(cn: Option<&str>, sans: Vec<String>) -> Vec<u8> {
         let mut params = CertificateParams::new(sans).unwrap();
         params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(DnType::OrganizationName, "hall");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "hall");
         if let Some(cn) = cn {
             params.distinguished_name.push(DnType::CommonName, cn);
         }
@@ -197,7 +213,10 @@ mod tests {
     fn reads_the_common_name_first() {
         let der = cert(Some("XH-0001"), vec!["xh-0009.example".into()]);
         assert_eq!(common_name(&der).unwrap().as_deref(), Some("XH-0001"));
-        assert_eq!(first_dns_san(&der).unwrap().as_deref(), Some("xh-0009.example"));
+        assert_eq!(
+            first_dns_san(&der).unwrap().as_deref(),
+            Some("xh-0009.example")
+        );
         assert_eq!(kiosk_id(&der).unwrap(), "XH-0001");
     }
 
@@ -216,7 +235,13 @@ mod tests {
         for cut in 0..der.len() {
             let _ = kiosk_id(&der[..cut]);
         }
-        for bad in [&b""[..], &[0x30], &[0x30, 0x85, 1, 2, 3, 4, 5], &[0x1f, 0], &[0x30, 0x80]] {
+        for bad in [
+            &b""[..],
+            &[0x30],
+            &[0x30, 0x85, 1, 2, 3, 4, 5],
+            &[0x1f, 0],
+            &[0x30, 0x80],
+        ] {
             assert!(kiosk_id(bad).is_err());
         }
         let mut flipped = der.clone();

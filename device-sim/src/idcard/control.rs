@@ -47,7 +47,11 @@ pub struct Answer {
 fn ok(s: impl Into<String>) -> Answer {
     let s = s.into();
     Answer {
-        line: if s.is_empty() { "ok".into() } else { format!("ok {s}") },
+        line: if s.is_empty() {
+            "ok".into()
+        } else {
+            format!("ok {s}")
+        },
         quit: false,
     }
 }
@@ -86,7 +90,11 @@ pub fn execute(sim: &SimHandle, line: &str) -> Answer {
         }
         ["fault", spec] | ["fault", spec, "once"] => {
             let once = words.len() == 3;
-            match spec.split(',').map(Fault::parse).collect::<Result<Vec<_>, _>>() {
+            match spec
+                .split(',')
+                .map(Fault::parse)
+                .collect::<Result<Vec<_>, _>>()
+            {
                 Ok(faults) => {
                     let text = faults_text(&faults, once);
                     sim.set_faults(faults, once);
@@ -100,7 +108,13 @@ pub fn execute(sim: &SimHandle, line: &str) -> Answer {
             let ids: Vec<String> = sim
                 .card_ids()
                 .into_iter()
-                .map(|id| if Some(&id) == on.as_ref() { format!("*{id}") } else { id })
+                .map(|id| {
+                    if Some(&id) == on.as_ref() {
+                        format!("*{id}")
+                    } else {
+                        id
+                    }
+                })
                 .collect();
             ok(ids.join(" "))
         }
@@ -133,7 +147,10 @@ pub fn serve_lines(sim: &SimHandle, input: impl BufRead, mut output: impl Write)
     for line in input.lines() {
         let Ok(line) = line else { return false };
         let answer = execute(sim, &line);
-        if writeln!(output, "{}", answer.line).and_then(|_| output.flush()).is_err() {
+        if writeln!(output, "{}", answer.line)
+            .and_then(|_| output.flush())
+            .is_err()
+        {
             return false;
         }
         if answer.quit {
@@ -145,9 +162,14 @@ pub fn serve_lines(sim: &SimHandle, input: impl BufRead, mut output: impl Write)
 
 /// Listens on a Unix socket; each connection gets the line protocol. `on_quit` runs when a
 /// client sends `quit`.
-pub fn listen(sim: Arc<SimHandle>, path: &Path, on_quit: impl Fn() + Send + Sync + 'static) -> Result<()> {
+pub fn listen(
+    sim: Arc<SimHandle>,
+    path: &Path,
+    on_quit: impl Fn() + Send + Sync + 'static,
+) -> Result<()> {
     let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path).with_context(|| format!("cannot listen on {}", path.display()))?;
+    let listener =
+        UnixListener::bind(path).with_context(|| format!("cannot listen on {}", path.display()))?;
     let on_quit = Arc::new(on_quit);
     std::thread::Builder::new()
         .name("idcard-sim-control".into())
@@ -156,7 +178,8 @@ pub fn listen(sim: Arc<SimHandle>, path: &Path, on_quit: impl Fn() + Send + Sync
                 let Ok(conn) = conn else { continue };
                 let sim = Arc::clone(&sim);
                 let on_quit = Arc::clone(&on_quit);
-                let _ = std::thread::Builder::new().spawn(move || serve_socket(&sim, conn, &*on_quit));
+                let _ =
+                    std::thread::Builder::new().spawn(move || serve_socket(&sim, conn, &*on_quit));
             }
         })?;
     Ok(())
@@ -191,17 +214,29 @@ mod tests {
     fn commands_and_answers() {
         let s = sim();
         let id = s.card_ids()[1].clone();
-        assert_eq!(execute(&s, &format!("put {id}")).line, format!("ok card {id} on the reader"));
+        assert_eq!(
+            execute(&s, &format!("put {id}")).line,
+            format!("ok card {id} on the reader")
+        );
         assert!(execute(&s, "list").line.contains(&format!("*{id}")));
-        assert_eq!(execute(&s, "fault garbage,split once").line, "ok faults: garbage,split once");
+        assert_eq!(
+            execute(&s, "fault garbage,split once").line,
+            "ok faults: garbage,split once"
+        );
         assert_eq!(s.faults(), (vec![Fault::Garbage, Fault::Split], true));
-        assert!(execute(&s, "status").line.contains("faults=garbage,split+once"));
+        assert!(execute(&s, "status")
+            .line
+            .contains("faults=garbage,split+once"));
         assert_eq!(execute(&s, "fault none").line, "ok faults: none");
-        assert!(execute(&s, "fault melt").line.starts_with("error: unknown fault"));
+        assert!(execute(&s, "fault melt")
+            .line
+            .starts_with("error: unknown fault"));
         assert!(execute(&s, "put nobody").line.starts_with("error: no card"));
         assert_eq!(execute(&s, "remove").line, "ok no card on the reader");
         assert_eq!(s.card_on_reader(), None);
-        assert!(execute(&s, "dance").line.starts_with("error: unknown command"));
+        assert!(execute(&s, "dance")
+            .line
+            .starts_with("error: unknown command"));
         assert!(execute(&s, "quit").quit);
     }
 
@@ -212,7 +247,10 @@ mod tests {
         let path = dir.path().join("ctl");
         let quit = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let q = Arc::clone(&quit);
-        listen(Arc::clone(&s), &path, move || q.store(true, std::sync::atomic::Ordering::SeqCst)).unwrap();
+        listen(Arc::clone(&s), &path, move || {
+            q.store(true, std::sync::atomic::Ordering::SeqCst)
+        })
+        .unwrap();
         let mut conn = UnixStream::connect(&path).unwrap();
         let id = s.card_ids()[0].clone();
         writeln!(conn, "put {id}\nstatus\nquit").unwrap();

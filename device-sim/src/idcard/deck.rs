@@ -128,8 +128,8 @@ impl Deck {
             if seen.insert(spec.id.clone(), ()).is_some() {
                 bail!("card id {:?} appears twice", spec.id);
             }
-            let card = load_card(spec.clone(), base_dir)
-                .with_context(|| format!("card {:?}", spec.id))?;
+            let card =
+                load_card(spec.clone(), base_dir).with_context(|| format!("card {:?}", spec.id))?;
             cards.push(card);
         }
         if let Some(initial) = &file.initial {
@@ -162,7 +162,10 @@ fn load_card(spec: CardSpec, base_dir: &Path) -> Result<SimCard> {
     if spec.id.is_empty() || spec.id.contains(char::is_whitespace) {
         bail!("card ids are one word");
     }
-    for (what, value) in [("birth_date", &spec.birth_date), ("valid_from", &spec.valid_from)] {
+    for (what, value) in [
+        ("birth_date", &spec.birth_date),
+        ("valid_from", &spec.valid_from),
+    ] {
         if !is_date(value) {
             bail!("{what} is not a YYYYMMDD date");
         }
@@ -206,9 +209,9 @@ fn load_card(spec: CardSpec, base_dir: &Path) -> Result<SimCard> {
 
 /// Deterministic filler bytes standing in for fingerprint templates.
 fn synthetic_fingerprint(seed: &str, len: usize) -> Vec<u8> {
-    let mut x = seed
-        .bytes()
-        .fold(0x811C_9DC5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let mut x = seed.bytes().fold(0x811C_9DC5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
     (0..len)
         .map(|_| {
             x ^= x << 13;
@@ -231,7 +234,11 @@ mod tests {
         if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
             return false;
         }
-        let s: u32 = b[..17].iter().zip(W).map(|(d, w)| u32::from(d - b'0') * w).sum();
+        let s: u32 = b[..17]
+            .iter()
+            .zip(W)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
         C[(s % 11) as usize] == b[17]
     }
 
@@ -248,15 +255,28 @@ mod tests {
             assert!(kinds.contains(&k), "{k:?} missing");
         }
         assert!(deck.cards.iter().any(|c| c.spec.valid_until == "长期"));
-        assert!(deck.cards.iter().any(|c| c.spec.valid_until.as_str() < "20200101"), "an expired card");
+        assert!(
+            deck.cards
+                .iter()
+                .any(|c| c.spec.valid_until.as_str() < "20200101"),
+            "an expired card"
+        );
         let bad: Vec<&str> = deck
             .cards
             .iter()
             .filter(|c| c.spec.kind != CardKind::Foreign2017 && !check_ok(&c.spec.id_number))
             .map(|c| c.spec.id.as_str())
             .collect();
-        assert_eq!(bad, vec!["bad-check-digit"], "only the deliberate card fails");
-        let permit = deck.cards.iter().find(|c| c.spec.kind == CardKind::Permit).unwrap();
+        assert_eq!(
+            bad,
+            vec!["bad-check-digit"],
+            "only the deliberate card fails"
+        );
+        let permit = deck
+            .cards
+            .iter()
+            .find(|c| c.spec.kind == CardKind::Permit)
+            .unwrap();
         assert!(permit.spec.id_number.starts_with("810000"));
         assert!(deck.cards.iter().any(|c| c.extra_address.is_some()));
         assert!(deck.cards.iter().any(|c| c.fingerprint.len() == 1024));
@@ -277,11 +297,20 @@ mod tests {
             valid_until = "20300101"
         "#;
         assert!(Deck::parse(base, Path::new(".")).is_ok());
-        let e = format!("{:#}", Deck::parse(&base.replace("19900101", "19900230"), Path::new(".")).unwrap_err());
+        let e = format!(
+            "{:#}",
+            Deck::parse(&base.replace("19900101", "19900230"), Path::new(".")).unwrap_err()
+        );
         assert!(e.contains("card \"x\"") && e.contains("birth_date"), "{e}");
-        let e = format!("{:#}", Deck::parse(&format!("{base}\ncolour = 1"), Path::new(".")).unwrap_err());
+        let e = format!(
+            "{:#}",
+            Deck::parse(&format!("{base}\ncolour = 1"), Path::new(".")).unwrap_err()
+        );
         assert!(e.contains("colour"), "{e}");
-        let e = format!("{:#}", Deck::parse(&format!("initial = \"y\"\n{base}"), Path::new(".")).unwrap_err());
+        let e = format!(
+            "{:#}",
+            Deck::parse(&format!("initial = \"y\"\n{base}"), Path::new(".")).unwrap_err()
+        );
         assert!(e.contains("initial card"), "{e}");
     }
 
@@ -310,7 +339,9 @@ mod tests {
     #[test]
     fn a_photo_file_is_used() {
         let dir = tempfile::tempdir().unwrap();
-        let img = image::RgbImage::from_fn(300, 400, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let img = image::RgbImage::from_fn(300, 400, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        });
         img.save(dir.path().join("face.png")).unwrap();
         let toml = r#"
             [[card]]

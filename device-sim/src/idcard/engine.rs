@@ -53,7 +53,8 @@ impl Fault {
             "truncate" => Fault::Truncate,
             other => match other.strip_prefix("status=") {
                 Some(hex) => Fault::Status(
-                    u8::from_str_radix(hex, 16).map_err(|_| format!("status={hex}: not a hex byte"))?,
+                    u8::from_str_radix(hex, 16)
+                        .map_err(|_| format!("status={hex}: not a hex byte"))?,
                 ),
                 None => return Err(format!("unknown fault {other:?}")),
             },
@@ -67,7 +68,11 @@ impl Fault {
             Fault::NoCard => (cmd, para) == (0x20, 0x01),
             Fault::SelectFail => (cmd, para) == (0x20, 0x02),
             Fault::ReadFail | Fault::RemoveMidRead | Fault::Status(_) => is_read,
-            Fault::Garbage | Fault::Split | Fault::BadChecksum | Fault::Silence | Fault::Truncate => true,
+            Fault::Garbage
+            | Fault::Split
+            | Fault::BadChecksum
+            | Fault::Silence
+            | Fault::Truncate => true,
         }
     }
 }
@@ -243,8 +248,11 @@ impl Engine {
                 self.found = false;
                 self.selected = false;
                 let full_len = if with_fp { 2321 } else { 1295 };
-                if let Some(Fault::Status(code)) =
-                    self.faults.iter().copied().find(|f| matches!(f, Fault::Status(_)))
+                if let Some(Fault::Status(code)) = self
+                    .faults
+                    .iter()
+                    .copied()
+                    .find(|f| matches!(f, Fault::Status(_)))
                 {
                     frame::reply(code, &[])
                 } else if ready && self.has(Fault::RemoveMidRead, cmd, para) {
@@ -294,7 +302,14 @@ impl Engine {
     }
 
     /// Applies the line faults and the `once` rule.
-    fn finish(&mut self, cmd: u8, para: u8, mut frame: Vec<u8>, delay_bytes: usize, new_baud: Option<u32>) -> Plan {
+    fn finish(
+        &mut self,
+        cmd: u8,
+        para: u8,
+        mut frame: Vec<u8>,
+        delay_bytes: usize,
+        new_baud: Option<u32>,
+    ) -> Plan {
         let touched = self.faults.iter().any(|f| f.applies_to(cmd, para));
         self.replies += 1;
         let mut plan = Plan {
@@ -385,23 +400,51 @@ mod tests {
         assert_eq!(select.bytes.len(), 19);
         let read = e.handle(req(0x30, 0x01));
         assert_eq!(read.bytes.len(), 1295);
-        assert_eq!(&read.bytes[14..270], &e.deck.cards[0].text[..], "text at offset 14");
+        assert_eq!(
+            &read.bytes[14..270],
+            &e.deck.cards[0].text[..],
+            "text at offset 14"
+        );
         assert_eq!(&read.bytes[270..278], b"HKSIMPH1", "photo at offset 270");
-        assert_eq!(sw3(&e.handle(req(0x30, 0x01))), 0x41, "next read starts from find");
+        assert_eq!(
+            sw3(&e.handle(req(0x30, 0x01))),
+            0x41,
+            "next read starts from find"
+        );
     }
 
     #[test]
     fn fingerprint_read_sizes() {
         let mut e = engine();
-        let with_fp = e.deck.cards.iter().find(|c| c.fingerprint.len() == 1024).unwrap().spec.id.clone();
-        let without = e.deck.cards.iter().find(|c| c.fingerprint.is_empty()).unwrap().spec.id.clone();
+        let with_fp = e
+            .deck
+            .cards
+            .iter()
+            .find(|c| c.fingerprint.len() == 1024)
+            .unwrap()
+            .spec
+            .id
+            .clone();
+        let without = e
+            .deck
+            .cards
+            .iter()
+            .find(|c| c.fingerprint.is_empty())
+            .unwrap()
+            .spec
+            .id
+            .clone();
         for (id, len) in [(with_fp, 2321), (without, 1297)] {
             e.put(&id).unwrap();
             e.handle(req(0x20, 0x01));
             e.handle(req(0x20, 0x02));
             let read = e.handle(req(0x30, 0x10));
             assert_eq!(read.bytes.len(), len, "{id}");
-            assert_eq!(&read.bytes[16..18], &e.deck.get(&id).unwrap().text[..2], "text at 16");
+            assert_eq!(
+                &read.bytes[16..18],
+                &e.deck.get(&id).unwrap().text[..2],
+                "text at 16"
+            );
         }
     }
 
@@ -424,8 +467,24 @@ mod tests {
     #[test]
     fn extra_address_or_91() {
         let mut e = engine();
-        let with = e.deck.cards.iter().find(|c| c.extra_address.is_some()).unwrap().spec.id.clone();
-        let without = e.deck.cards.iter().find(|c| c.extra_address.is_none()).unwrap().spec.id.clone();
+        let with = e
+            .deck
+            .cards
+            .iter()
+            .find(|c| c.extra_address.is_some())
+            .unwrap()
+            .spec
+            .id
+            .clone();
+        let without = e
+            .deck
+            .cards
+            .iter()
+            .find(|c| c.extra_address.is_none())
+            .unwrap()
+            .spec
+            .id
+            .clone();
         e.put(&with).unwrap();
         let r = e.handle(req(0x30, 0x03));
         assert_eq!((sw3(&r), r.bytes.len()), (0x90, 81));
@@ -489,8 +548,16 @@ mod tests {
     #[test]
     fn fault_names_round_trip() {
         for name in [
-            "no_card", "select_fail", "read_fail", "remove_mid_read", "garbage", "split",
-            "bad_checksum", "silence", "truncate", "status=3F",
+            "no_card",
+            "select_fail",
+            "read_fail",
+            "remove_mid_read",
+            "garbage",
+            "split",
+            "bad_checksum",
+            "silence",
+            "truncate",
+            "status=3F",
         ] {
             assert_eq!(Fault::parse(name).unwrap().to_string(), name);
         }

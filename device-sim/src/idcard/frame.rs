@@ -37,7 +37,11 @@ pub fn reply(sw3: u8, data: &[u8]) -> Vec<u8> {
 /// What arrived from the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Incoming {
-    Request { cmd: u8, para: u8, data: Vec<u8> },
+    Request {
+        cmd: u8,
+        para: u8,
+        data: Vec<u8>,
+    },
     /// A frame whose checksum did not match (answer SW3 10).
     BadChecksum,
     /// A frame whose length is impossible (answer SW3 11).
@@ -106,7 +110,9 @@ mod tests {
     use super::*;
 
     fn bytes(s: &str) -> Vec<u8> {
-        s.split(' ').map(|h| u8::from_str_radix(h, 16).unwrap()).collect()
+        s.split(' ')
+            .map(|h| u8::from_str_radix(h, 16).unwrap())
+            .collect()
     }
 
     #[test]
@@ -147,7 +153,10 @@ mod tests {
             reply(0x9F, &[0; 4]),
             bytes("AA AA AA 96 69 00 08 00 00 9F 00 00 00 00 97")
         );
-        assert_eq!(&reply(0x90, &[0; 8])[..10], &bytes("AA AA AA 96 69 00 0C 00 00 90")[..]);
+        assert_eq!(
+            &reply(0x90, &[0; 8])[..10],
+            &bytes("AA AA AA 96 69 00 0C 00 00 90")[..]
+        );
         let read = reply(0x90, &[0; 1284]);
         assert_eq!(read.len(), 1295);
         assert_eq!(&read[5..7], &[0x05, 0x08]);
@@ -162,7 +171,10 @@ mod tests {
         for b in &frame {
             p.push(&[*b]);
         }
-        assert!(matches!(p.next_request(), Some(Incoming::Request { cmd: 0x20, .. })));
+        assert!(matches!(
+            p.next_request(),
+            Some(Incoming::Request { cmd: 0x20, .. })
+        ));
         p.push(&bytes("AA AA AA 96 69 00 03 20 01 23"));
         assert_eq!(p.next_request(), Some(Incoming::BadChecksum));
         p.push(&bytes("AA AA AA 96 69 40 00"));
@@ -172,6 +184,9 @@ mod tests {
         while let Some(x) = p.next_request() {
             got.push(x);
         }
-        assert!(matches!(got.last(), Some(Incoming::Request { para: 0x01, .. })));
+        assert!(matches!(
+            got.last(),
+            Some(Incoming::Request { para: 0x01, .. })
+        ));
     }
 }

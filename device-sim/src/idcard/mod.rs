@@ -80,7 +80,11 @@ extern "C" fn on_signal(_: libc::c_int) {
 
 fn install_signal_handlers() -> Result<()> {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-    let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::empty(), SigSet::empty());
+    let action = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
     for sig in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
         // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
         unsafe { sigaction(sig, &action) }.context("cannot install signal handler")?;
@@ -111,7 +115,9 @@ pub fn run(args: Args) -> Result<()> {
     let quit = Arc::new(AtomicBool::new(false));
     if let Some(path) = &args.control {
         let q = Arc::clone(&quit);
-        control::listen(Arc::clone(&sim), path, move || q.store(true, Ordering::SeqCst))?;
+        control::listen(Arc::clone(&sim), path, move || {
+            q.store(true, Ordering::SeqCst)
+        })?;
     }
     {
         let mut out = std::io::stdout().lock();

@@ -70,9 +70,15 @@ pub fn to_portrait(img: &DynamicImage) -> RgbImage {
     let (w, h) = (img.width().max(1), img.height().max(1));
     // Largest centred window with aspect 102:126.
     let (cw, ch) = if u64::from(w) * u64::from(HEIGHT) > u64::from(h) * u64::from(WIDTH) {
-        ((u64::from(h) * u64::from(WIDTH) / u64::from(HEIGHT)) as u32, h)
+        (
+            (u64::from(h) * u64::from(WIDTH) / u64::from(HEIGHT)) as u32,
+            h,
+        )
     } else {
-        (w, (u64::from(w) * u64::from(HEIGHT) / u64::from(WIDTH)) as u32)
+        (
+            w,
+            (u64::from(w) * u64::from(HEIGHT) / u64::from(WIDTH)) as u32,
+        )
     };
     let cropped = img.crop_imm((w - cw) / 2, (h - ch) / 2, cw.max(1), ch.max(1));
     cropped
@@ -122,9 +128,9 @@ pub fn encode(img: &DynamicImage) -> Result<[u8; BLOB]> {
 /// A simple drawn face, different per seed: pale background, shoulders, face oval, hair,
 /// eyes, brows, nose and mouth. Not a person; enough to show something in the UI.
 pub fn synthetic_face(seed: &str) -> DynamicImage {
-    let h = seed
-        .bytes()
-        .fold(0xCBF2_9CE4u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let h = seed.bytes().fold(0xCBF2_9CE4u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
     let pick = |shift: u32, lo: u8, span: u8| lo + ((h >> shift) % u32::from(span)) as u8;
     let skin = Rgb([pick(0, 200, 40), pick(4, 160, 40), pick(8, 120, 40)]);
     let hair = Rgb([pick(12, 20, 60), pick(14, 15, 40), pick(16, 10, 30)]);
@@ -147,7 +153,8 @@ pub fn synthetic_face(seed: &str) -> DynamicImage {
             *p = skin;
         }
         let eye = inside(x, y, 38.0, 58.0, 5.0, 2.5) || inside(x, y, 64.0, 58.0, 5.0, 2.5);
-        let brow = (inside(x, y, 38.0, 51.0, 7.0, 1.5) || inside(x, y, 64.0, 51.0, 7.0, 1.5)) && y > 32.0;
+        let brow =
+            (inside(x, y, 38.0, 51.0, 7.0, 1.5) || inside(x, y, 64.0, 51.0, 7.0, 1.5)) && y > 32.0;
         if eye || brow {
             *p = Rgb([40, 30, 30]);
         }
@@ -183,7 +190,9 @@ mod tests {
         let n = usize::from(u16::from_be_bytes([blob[8], blob[9]]));
         assert!((1..=ROOM).contains(&n));
         assert!(blob[10 + n..].iter().all(|b| *b == 0));
-        image::load_from_memory(&blob[10..10 + n]).unwrap().to_rgb8()
+        image::load_from_memory(&blob[10..10 + n])
+            .unwrap()
+            .to_rgb8()
     }
 
     /// A photo-like image: smooth gradients, edges and some texture.
@@ -194,8 +203,14 @@ mod tests {
             x ^= x >> 17;
             x ^= x << 5;
             let n = (x % 24) as u8;
-            let ring = (((px as f32 - 150.0).powi(2) + (py as f32 - 160.0).powi(2)).sqrt() / 12.0) as u8 % 2;
-            Rgb([(px / 2) as u8 / 2 + n + ring * 60, (py / 2) as u8 / 2 + n, 90 + n])
+            let ring = (((px as f32 - 150.0).powi(2) + (py as f32 - 160.0).powi(2)).sqrt() / 12.0)
+                as u8
+                % 2;
+            Rgb([
+                (px / 2) as u8 / 2 + n + ring * 60,
+                (py / 2) as u8 / 2 + n,
+                90 + n,
+            ])
         }))
     }
 
@@ -211,8 +226,14 @@ mod tests {
         // One quality step up would not have fitted (or it is already the top).
         let portrait = DynamicImage::ImageRgb8(to_portrait(&busy(3)));
         let grey = img.pixels().all(|p| p[0] == p[1] && p[1] == p[2]);
-        let src = if grey { DynamicImage::ImageLuma8(portrait.to_luma8()) } else { portrait };
-        let q = (5..=95u8).find(|q| jpeg(&src, *q).unwrap() == j).expect("a quality made it");
+        let src = if grey {
+            DynamicImage::ImageLuma8(portrait.to_luma8())
+        } else {
+            portrait
+        };
+        let q = (5..=95u8)
+            .find(|q| jpeg(&src, *q).unwrap() == j)
+            .expect("a quality made it");
         assert!(q == 95 || jpeg(&src, q + 1).unwrap().len() > ROOM, "q{q}");
     }
 
@@ -224,7 +245,10 @@ mod tests {
         let img = decode(&a);
         assert_eq!(img.dimensions(), (WIDTH, HEIGHT));
         let p = img.get_pixel(51, 66).0;
-        assert!(p[0] > 150 && p[0] > p[2], "face pixel is skin-coloured: {p:?}");
+        assert!(
+            p[0] > 150 && p[0] > p[2],
+            "face pixel is skin-coloured: {p:?}"
+        );
     }
 
     #[test]

@@ -48,13 +48,16 @@ fn set_nonblocking(fd: &OwnedFd) -> Result<()> {
 pub fn set_link(link: &Path, target: &Path) -> Result<()> {
     let tmp = link.with_file_name(format!(
         ".{}.{}.tmp",
-        link.file_name().and_then(|n| n.to_str()).unwrap_or("idcard"),
+        link.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("idcard"),
         std::process::id()
     ));
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(target, &tmp)
         .with_context(|| format!("cannot create symlink {}", tmp.display()))?;
-    std::fs::rename(&tmp, link).with_context(|| format!("cannot move symlink to {}", link.display()))?;
+    std::fs::rename(&tmp, link)
+        .with_context(|| format!("cannot move symlink to {}", link.display()))?;
     Ok(())
 }
 
@@ -72,7 +75,11 @@ mod tests {
     #[test]
     fn opens_a_raw_pty_and_links_it() {
         let pty = open().unwrap();
-        assert!(pty.slave_path.starts_with("/dev/pts"), "{}", pty.slave_path.display());
+        assert!(
+            pty.slave_path.starts_with("/dev/pts"),
+            "{}",
+            pty.slave_path.display()
+        );
         let dir = tempfile::tempdir().unwrap();
         let link = dir.path().join("idcard");
         set_link(&link, &pty.slave_path).unwrap();

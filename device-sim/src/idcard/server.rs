@@ -132,7 +132,9 @@ impl SimHandle {
 
     /// The path to give a driver: the symlink when there is one, else the slave.
     pub fn port_path(&self) -> PathBuf {
-        self.link().map(Path::to_path_buf).unwrap_or_else(|| self.slave_path())
+        self.link()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.slave_path())
     }
 
     pub fn put(&self, id: &str) -> Result<(), String> {
@@ -148,7 +150,13 @@ impl SimHandle {
     }
 
     pub fn card_ids(&self) -> Vec<String> {
-        self.shared.engine().deck.ids().into_iter().map(str::to_string).collect()
+        self.shared
+            .engine()
+            .deck
+            .ids()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     }
 
     /// Replaces the active faults; `once` clears them after the first reply they change.
@@ -414,7 +422,11 @@ mod tests {
 
     impl Host {
         fn open(path: &Path) -> Host {
-            let f = std::fs::OpenOptions::new().read(true).write(true).open(path).unwrap();
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .unwrap();
             let fd: OwnedFd = f.try_clone().unwrap().into();
             let mut t = nix::sys::termios::tcgetattr(&fd).unwrap();
             nix::sys::termios::cfmakeraw(&mut t);
@@ -485,9 +497,16 @@ mod tests {
         assert_ne!(new, old);
         assert_eq!(std::fs::read_link(&link).unwrap(), new);
         let mut again = Host::open(&link);
-        assert_eq!(again.ask(&FIND, 15)[9], 0x9F, "the deck's initial card is still on");
+        assert_eq!(
+            again.ask(&FIND, 15)[9],
+            0x9F,
+            "the deck's initial card is still on"
+        );
         drop(sim);
-        assert!(std::fs::symlink_metadata(&link).is_err(), "link removed on stop");
+        assert!(
+            std::fs::symlink_metadata(&link).is_err(),
+            "link removed on stop"
+        );
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub struct Args {
     /// Folder for receipt-NNNN.png, receipt-NNNN.txt (decoded text) and receipt-NNNN.qr.txt.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Paper sensor at start.
+    /// Paper sensor at start: ok, near_end or out.
     #[arg(long, default_value = "ok", value_parser = |s: &str| s.parse::<Paper>())]
     pub paper: Paper,
     /// Cover at start.
@@ -349,7 +349,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     config.state = PrinterState {
         paper: args.paper,
         cover_open: args.cover == Cover::Open,
-        lines_until_out: args.paper_out_after,
+        lines_until_out: args.paper_out_after.filter(|n| *n > 0),
         ..PrinterState::default()
     };
     config.model = ModelOptions {

@@ -40,7 +40,11 @@ impl Camera {
     }
 
     /// A camera from the configuration's `source` (`v4l:0`, `files:PATH`) and frame rate.
-    pub fn from_spec(spec: &str, fps: u32, counters: SharedCounters) -> Result<Camera, CameraError> {
+    pub fn from_spec(
+        spec: &str,
+        fps: u32,
+        counters: SharedCounters,
+    ) -> Result<Camera, CameraError> {
         let source = CameraSpec::parse(spec)?.source(fps)?;
         Ok(Camera::new(source, counters))
     }
@@ -183,14 +187,25 @@ mod tests {
         cam.open().unwrap();
         cam.claim().unwrap();
         cam.enable().unwrap();
-        assert!(matches!(cam.next_frame(), Err(CameraError::NotOpen)), "no stream yet");
+        assert!(
+            matches!(cam.next_frame(), Err(CameraError::NotOpen)),
+            "no stream yet"
+        );
         cam.start_stream().unwrap();
         assert_eq!(cam.state(), DeviceState::Busy);
         assert_eq!(cam.next_frame().unwrap().view().data()[0], 1);
         assert_eq!(cam.next_frame().unwrap().view().data()[0], 2);
         assert!(matches!(cam.next_frame(), Err(CameraError::EndOfStream)));
-        assert_eq!(cam.state(), DeviceState::Idle, "end of a file source is recoverable");
-        assert!(cam.check_health().contains("2 frames since open"), "{}", cam.check_health());
+        assert_eq!(
+            cam.state(),
+            DeviceState::Idle,
+            "end of a file source is recoverable"
+        );
+        assert!(
+            cam.check_health().contains("2 frames since open"),
+            "{}",
+            cam.check_health()
+        );
         cam.start_stream().unwrap();
         cam.stop_stream();
         cam.count("verify_pass");

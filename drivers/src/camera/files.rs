@@ -36,7 +36,11 @@ impl FileSource {
         for f in &files {
             frames.push(load_picture(f)?);
         }
-        Ok(FileSource::new(format!("files:{}", path.display()), frames, fps))
+        Ok(FileSource::new(
+            format!("files:{}", path.display()),
+            frames,
+            fps,
+        ))
     }
 
     /// Frames built in memory (timestamps are replaced by the source's own).
@@ -183,7 +187,10 @@ mod tests {
         let a = s.next_frame().unwrap();
         let b = s.next_frame().unwrap();
         assert_eq!((a.at(), a.view().data()[0]), (Duration::ZERO, 1));
-        assert_eq!((b.at(), b.view().data()[0]), (Duration::from_millis(100), 2));
+        assert_eq!(
+            (b.at(), b.view().data()[0]),
+            (Duration::from_millis(100), 2)
+        );
         assert!(matches!(s.next_frame(), Err(CameraError::EndOfStream)));
     }
 
@@ -196,7 +203,11 @@ mod tests {
         let stamps: Vec<Duration> = (0..3).map(|_| s.next_frame().unwrap().at()).collect();
         assert_eq!(
             stamps,
-            vec![Duration::ZERO, Duration::from_millis(200), Duration::from_millis(400)]
+            vec![
+                Duration::ZERO,
+                Duration::from_millis(200),
+                Duration::from_millis(400)
+            ]
         );
     }
 

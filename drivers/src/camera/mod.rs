@@ -58,9 +58,17 @@ impl std::fmt::Debug for Frame {
 }
 
 impl Frame {
-    pub fn new(width: usize, height: usize, rgb: Vec<u8>, at: Duration) -> Result<Frame, CameraError> {
+    pub fn new(
+        width: usize,
+        height: usize,
+        rgb: Vec<u8>,
+        at: Duration,
+    ) -> Result<Frame, CameraError> {
         let rgb = Zeroizing::new(rgb);
-        if width == 0 || height == 0 || width.checked_mul(height).and_then(|n| n.checked_mul(3)) != Some(rgb.len()) {
+        if width == 0
+            || height == 0
+            || width.checked_mul(height).and_then(|n| n.checked_mul(3)) != Some(rgb.len())
+        {
             return Err(CameraError::BadFrame(format!(
                 "{width}x{height} RGB needs {} bytes, got {}",
                 width.saturating_mul(height).saturating_mul(3),
@@ -163,7 +171,10 @@ mod tests {
             CameraSpec::Files(PathBuf::from("/tmp/x"))
         );
         for bad in ["", "v4l:", "v4l:-1", "usb:0", "files:"] {
-            assert!(matches!(CameraSpec::parse(bad), Err(CameraError::BadSpec(_))), "{bad}");
+            assert!(
+                matches!(CameraSpec::parse(bad), Err(CameraError::BadSpec(_))),
+                "{bad}"
+            );
         }
     }
 

@@ -67,7 +67,10 @@ impl NokhwaSource {
 
 impl FrameSource for NokhwaSource {
     fn describe(&self) -> String {
-        format!("v4l:{} (asking {WANT_WIDTH}x{WANT_HEIGHT} at {} fps)", self.index, self.fps)
+        format!(
+            "v4l:{} (asking {WANT_WIDTH}x{WANT_HEIGHT} at {} fps)",
+            self.index, self.fps
+        )
     }
 
     fn open(&mut self) -> Result<(), CameraError> {
@@ -159,7 +162,11 @@ fn capture_loop(
     ready: mpsc::Sender<Result<(), CameraError>>,
 ) {
     let what = format!("v4l:{index}");
-    let format = CameraFormat::new(Resolution::new(WANT_WIDTH, WANT_HEIGHT), FrameFormat::MJPEG, fps);
+    let format = CameraFormat::new(
+        Resolution::new(WANT_WIDTH, WANT_HEIGHT),
+        FrameFormat::MJPEG,
+        fps,
+    );
     let requested = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Closest(format));
     let mut camera = match nokhwa::Camera::new(CameraIndex::Index(index), requested) {
         Ok(c) => c,

@@ -44,9 +44,9 @@ impl AlignedFace {
 pub fn similarity(src: &[[f32; 2]; 5], dst: &[[f32; 2]; 5]) -> Option<Affine> {
     let n = src.len() as f64;
     let mean = |p: &[[f32; 2]; 5]| {
-        let (sx, sy) = p
-            .iter()
-            .fold((0.0f64, 0.0f64), |(x, y), q| (x + q[0] as f64, y + q[1] as f64));
+        let (sx, sy) = p.iter().fold((0.0f64, 0.0f64), |(x, y), q| {
+            (x + q[0] as f64, y + q[1] as f64)
+        });
         (sx / n, sy / n)
     };
     let (msx, msy) = mean(src);
@@ -77,12 +77,7 @@ pub fn invert(m: &Affine) -> Option<Affine> {
     if det.abs() < 1e-12 || !det.is_finite() {
         return None;
     }
-    let (ia, ib, ic, id) = (
-        m[1][1] / det,
-        -m[0][1] / det,
-        -m[1][0] / det,
-        m[0][0] / det,
-    );
+    let (ia, ib, ic, id) = (m[1][1] / det, -m[0][1] / det, -m[1][0] / det, m[0][0] / det);
     Some([
         [ia, ib, -(ia * m[0][2] + ib * m[1][2])],
         [ic, id, -(ic * m[0][2] + id * m[1][2])],
@@ -125,7 +120,10 @@ mod tests {
         let back = similarity(&src, &TEMPLATE).unwrap();
         for (p, t) in src.iter().zip(TEMPLATE) {
             let q = apply(&back, *p);
-            assert!((q[0] - t[0]).abs() < 1e-3 && (q[1] - t[1]).abs() < 1e-3, "{q:?} vs {t:?}");
+            assert!(
+                (q[0] - t[0]).abs() < 1e-3 && (q[1] - t[1]).abs() < 1e-3,
+                "{q:?} vs {t:?}"
+            );
         }
         let inv = invert(&back).unwrap();
         let q = apply(&inv, TEMPLATE[2]);

@@ -109,9 +109,7 @@ struct OutputMap {
 
 impl Detector {
     pub fn load(path: &Path, config: DetectorConfig) -> Result<Detector, FaceError> {
-        let template = tract_onnx::onnx()
-            .with_ignore_value_info(true)
-            .with_ignore_output_shapes(true)
+        let template = super::fast_ops::onnx_loader(true)
             .model_for_path(path)
             .map_err(|e| FaceError::model(path, e))?;
         Ok(Detector {
@@ -189,7 +187,12 @@ impl Detector {
             img.height() as f32 / sh as f32,
         );
         for f in &mut faces {
-            f.bbox = [f.bbox[0] * fx, f.bbox[1] * fy, f.bbox[2] * fx, f.bbox[3] * fy];
+            f.bbox = [
+                f.bbox[0] * fx,
+                f.bbox[1] * fy,
+                f.bbox[2] * fx,
+                f.bbox[3] * fy,
+            ];
             for p in &mut f.landmarks {
                 *p = [p[0] * fx, p[1] * fy];
             }
@@ -203,7 +206,10 @@ impl Detector {
 fn output_map(plan: &Plan) -> Result<OutputMap, FaceError> {
     let model = plan.model();
     let mut names = Vec::new();
-    for outlet in model.output_outlets().map_err(|e| FaceError::Inference(e.to_string()))? {
+    for outlet in model
+        .output_outlets()
+        .map_err(|e| FaceError::Inference(e.to_string()))?
+    {
         let name = model
             .outlet_label(*outlet)
             .map(str::to_string)

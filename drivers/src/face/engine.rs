@@ -20,6 +20,18 @@ use super::FaceError;
 const SMALL_PICTURE: usize = 256;
 const SMALL_PICTURE_BORDER: usize = 16;
 
+/// The size the card photo is detected at: small photos get a border on every side.
+fn id_canvas_size(photo: RgbRef<'_>) -> (usize, usize) {
+    if photo.width().max(photo.height()) >= SMALL_PICTURE {
+        (photo.width(), photo.height())
+    } else {
+        (
+            photo.width() + 2 * SMALL_PICTURE_BORDER,
+            photo.height() + 2 * SMALL_PICTURE_BORDER,
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct EngineConfig {
     pub detector: DetectorConfig,
@@ -101,6 +113,18 @@ impl FaceEngine {
         self.detector.prepare(pw, ph)
     }
 
+    /// Builds the detector plans `verify_stills` will need for these two pictures, so its
+    /// time is the comparison's alone.
+    pub fn prepare_stills(
+        &mut self,
+        id_photo: RgbRef<'_>,
+        live: RgbRef<'_>,
+    ) -> Result<(), FaceError> {
+        let (w, h) = id_canvas_size(id_photo);
+        self.warm_up(w, h)?;
+        self.warm_up(live.width(), live.height())
+    }
+
     /// All faces in a picture, best first (engineering and tests).
     pub fn detect(&mut self, img: RgbRef<'_>) -> Result<Vec<Detection>, FaceError> {
         self.detector.detect(img)
@@ -150,7 +174,7 @@ impl FaceEngine {
             return self.embed_best(photo);
         }
         let b = SMALL_PICTURE_BORDER;
-        let (w, h) = (photo.width() + 2 * b, photo.height() + 2 * b);
+        let (w, h) = id_canvas_size(photo);
         let mut canvas = zeroize::Zeroizing::new(vec![0u8; w * h * 3]);
         let row = photo.width() * 3;
         for y in 0..photo.height() {

@@ -24,7 +24,9 @@ impl<'a> RgbRef<'a> {
     /// Checks the buffer holds exactly `width * height` RGB pixels.
     pub fn new(width: usize, height: usize, data: &'a [u8]) -> Result<Self, FaceError> {
         if width == 0 || height == 0 {
-            return Err(FaceError::BadImage(format!("empty picture {width}x{height}")));
+            return Err(FaceError::BadImage(format!(
+                "empty picture {width}x{height}"
+            )));
         }
         let want = width
             .checked_mul(height)
@@ -103,7 +105,14 @@ impl Axis {
 /// Writes `src` resized to `dw x dh` into the top-left of a planar `3 x ph x pw` buffer in
 /// **BGR** order, values 0-255, the rest zero: YuNet's input after OpenCV's
 /// `copyMakeBorder(.., BORDER_CONSTANT, 0)` + `blobFromImage`.
-pub fn bgr_planar_resized(src: RgbRef<'_>, dw: usize, dh: usize, pw: usize, ph: usize, out: &mut [f32]) {
+pub fn bgr_planar_resized(
+    src: RgbRef<'_>,
+    dw: usize,
+    dh: usize,
+    pw: usize,
+    ph: usize,
+    out: &mut [f32],
+) {
     debug_assert!(dw <= pw && dh <= ph && out.len() == 3 * pw * ph);
     out.fill(0.0);
     let plane = pw * ph;
@@ -205,8 +214,14 @@ mod tests {
     #[test]
     fn rgb_ref_checks_the_buffer_length() {
         assert!(RgbRef::new(2, 2, &[0; 12]).is_ok());
-        assert!(matches!(RgbRef::new(2, 2, &[0; 11]), Err(FaceError::BadImage(_))));
-        assert!(matches!(RgbRef::new(0, 2, &[]), Err(FaceError::BadImage(_))));
+        assert!(matches!(
+            RgbRef::new(2, 2, &[0; 11]),
+            Err(FaceError::BadImage(_))
+        ));
+        assert!(matches!(
+            RgbRef::new(0, 2, &[]),
+            Err(FaceError::BadImage(_))
+        ));
         assert!(RgbRef::new(usize::MAX, 3, &[]).is_err());
     }
 
@@ -236,7 +251,10 @@ mod tests {
     #[test]
     fn downscale_by_two_averages_pixel_pairs() {
         // 4x1 grey ramp 0, 100, 200, 300->255: halving samples between pairs like OpenCV.
-        let px: Vec<u8> = [0u8, 100, 200, 250].iter().flat_map(|v| [*v, *v, *v]).collect();
+        let px: Vec<u8> = [0u8, 100, 200, 250]
+            .iter()
+            .flat_map(|v| [*v, *v, *v])
+            .collect();
         let src = RgbRef::new(4, 1, &px).unwrap();
         let mut out = vec![0.0; 3 * 2];
         bgr_planar_resized(src, 2, 1, 2, 1, &mut out);

@@ -214,15 +214,27 @@ mod tests {
     #[test]
     fn turning_the_asked_way_passes() {
         let mut c = check(Challenge::TurnLeft);
-        assert_eq!(c.on_subject(ms(100), &subject(0.05, 200.0, &[1.0, 0.1])), LivenessVerdict::Pending);
-        assert_eq!(c.on_subject(ms(200), &subject(0.12, 205.0, &[1.0, 0.1])), LivenessVerdict::Pending);
-        assert_eq!(c.on_subject(ms(300), &subject(0.25, 210.0, &[1.0, 0.2])), LivenessVerdict::Passed);
+        assert_eq!(
+            c.on_subject(ms(100), &subject(0.05, 200.0, &[1.0, 0.1])),
+            LivenessVerdict::Pending
+        );
+        assert_eq!(
+            c.on_subject(ms(200), &subject(0.12, 205.0, &[1.0, 0.1])),
+            LivenessVerdict::Pending
+        );
+        assert_eq!(
+            c.on_subject(ms(300), &subject(0.25, 210.0, &[1.0, 0.2])),
+            LivenessVerdict::Passed
+        );
     }
 
     #[test]
     fn turning_right_lowers_the_yaw() {
         let mut c = check(Challenge::TurnRight);
-        assert_eq!(c.on_subject(ms(300), &subject(-0.2, 200.0, &[1.0, 0.1])), LivenessVerdict::Passed);
+        assert_eq!(
+            c.on_subject(ms(300), &subject(-0.2, 200.0, &[1.0, 0.1])),
+            LivenessVerdict::Passed
+        );
     }
 
     #[test]
@@ -243,7 +255,10 @@ mod tests {
     fn a_still_face_times_out() {
         let mut c = check(Challenge::TurnLeft);
         for t in (0..=6000).step_by(500) {
-            assert_eq!(c.on_subject(ms(t), &subject(0.02, 200.0, &[1.0, 0.0])), LivenessVerdict::Pending);
+            assert_eq!(
+                c.on_subject(ms(t), &subject(0.02, 200.0, &[1.0, 0.0])),
+                LivenessVerdict::Pending
+            );
         }
         assert_eq!(
             c.on_subject(ms(6100), &subject(0.02, 200.0, &[1.0, 0.0])),
@@ -255,7 +270,10 @@ mod tests {
     fn no_frames_time_out_too() {
         let mut c = check(Challenge::TurnLeft);
         assert_eq!(c.on_time(ms(5000)), LivenessVerdict::Pending);
-        assert_eq!(c.on_time(ms(6001)), LivenessVerdict::Failed(LivenessFailure::NoTurn));
+        assert_eq!(
+            c.on_time(ms(6001)),
+            LivenessVerdict::Failed(LivenessFailure::NoTurn)
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod align;
 pub mod detect;
 pub mod embed;
 pub mod engine;
+pub mod fast_ops;
 pub mod image;
 pub mod liveness;
 pub mod models;

@@ -117,7 +117,9 @@ pub enum AttemptOutcome {
         attempts_left: u32,
     },
     /// Nothing usable was seen; costs no attempt.
-    Retry { hint: Hint },
+    Retry {
+        hint: Hint,
+    },
     /// Too many failures: offer the matter's non-face alternative or staff help.
     UseAlternative,
 }

@@ -54,7 +54,10 @@ impl HeadPose {
             pitch,
             eye_distance,
         };
-        [yaw, roll_deg, pitch].iter().all(|x| x.is_finite()).then_some(pose)
+        [yaw, roll_deg, pitch]
+            .iter()
+            .all(|x| x.is_finite())
+            .then_some(pose)
     }
 }
 

@@ -296,7 +296,9 @@ mod tests {
 
     #[test]
     fn a_bad_check_digit_is_reported_not_rejected() {
-        let text = Builder::from(resident()).put(122, "37070419881216001X").build();
+        let text = Builder::from(resident())
+            .put(122, "37070419881216001X")
+            .build();
         let card = IdCard::from_raw(&raw(text)).unwrap();
         assert!(!card.id_number_valid());
     }
@@ -311,7 +313,9 @@ mod tests {
     #[test]
     fn long_term_summary() {
         let text = Builder::from(resident()).put(204, "长期      ").build();
-        let s = IdCard::from_raw(&raw(text)).unwrap().summary(day(2099, 1, 1));
+        let s = IdCard::from_raw(&raw(text))
+            .unwrap()
+            .summary(day(2099, 1, 1));
         assert_eq!(s.valid_until, "long_term");
         assert!(!s.expired);
     }

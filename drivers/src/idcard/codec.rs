@@ -219,53 +219,44 @@ impl Decoder {
 
     /// The next complete frame, or a rejected one, or `None` when more bytes are needed.
     pub fn next_event(&mut self) -> Option<Result<Reply, FrameError>> {
-        loop {
-            if !self.align_to_preamble() {
-                return None;
-            }
-            if self.buf.len() < HEADER_LEN {
-                return None;
-            }
-            let len = usize::from(u16::from_be_bytes([self.buf[5], self.buf[6]]));
-            if !(MIN_REPLY_LEN..=self.max_len).contains(&len) {
-                // Not a frame we accept: skip this preamble's first byte and look again, so a
-                // real frame hidden after a false preamble is still found.
-                self.consume(1);
-                return Some(Err(FrameError::LengthOutOfRange {
-                    len,
-                    max: self.max_len,
-                }));
-            }
-            let total = HEADER_LEN + len;
-            if self.buf.len() < total {
-                return None;
-            }
-            let computed = checksum(&self.buf[PREAMBLE.len()..total - 1]);
-            let found = self.buf[total - 1];
-            if computed != found {
-                self.consume(1);
-                return Some(Err(FrameError::BadChecksum { computed, found }));
-            }
-            let reply = Reply {
-                sw1: self.buf[HEADER_LEN],
-                sw2: self.buf[HEADER_LEN + 1],
-                sw3: Sw3::from_byte(self.buf[HEADER_LEN + 2]),
-                data: Zeroizing::new(self.buf[HEADER_LEN + 3..total - 1].to_vec()),
-            };
-            // Counted as consumed, not skipped.
-            self.drop_front(total);
-            return Some(Ok(reply));
+        if !self.align_to_preamble() || self.buf.len() < HEADER_LEN {
+            return None;
         }
+        let len = usize::from(u16::from_be_bytes([self.buf[5], self.buf[6]]));
+        if !(MIN_REPLY_LEN..=self.max_len).contains(&len) {
+            // Not a frame we accept: skip this preamble's first byte and look again, so a
+            // real frame hidden after a false preamble is still found.
+            self.consume(1);
+            return Some(Err(FrameError::LengthOutOfRange {
+                len,
+                max: self.max_len,
+            }));
+        }
+        let total = HEADER_LEN + len;
+        if self.buf.len() < total {
+            return None;
+        }
+        let computed = checksum(&self.buf[PREAMBLE.len()..total - 1]);
+        let found = self.buf[total - 1];
+        if computed != found {
+            self.consume(1);
+            return Some(Err(FrameError::BadChecksum { computed, found }));
+        }
+        let reply = Reply {
+            sw1: self.buf[HEADER_LEN],
+            sw2: self.buf[HEADER_LEN + 1],
+            sw3: Sw3::from_byte(self.buf[HEADER_LEN + 2]),
+            data: Zeroizing::new(self.buf[HEADER_LEN + 3..total - 1].to_vec()),
+        };
+        // Consumed as a frame, not counted as skipped.
+        self.drop_front(total);
+        Some(Ok(reply))
     }
 
     /// Drops bytes before the first preamble. Keeps a tail that could be the start of one.
     /// Returns whether the buffer now starts with a full preamble.
     fn align_to_preamble(&mut self) -> bool {
-        if let Some(pos) = self
-            .buf
-            .windows(PREAMBLE.len())
-            .position(|w| w == PREAMBLE)
-        {
+        if let Some(pos) = self.buf.windows(PREAMBLE.len()).position(|w| w == PREAMBLE) {
             self.consume(pos);
             return true;
         }
@@ -467,10 +458,7 @@ mod tests {
         let mut stream = bad;
         stream.extend(reply_frame(0x80, &[]));
         let events = decode_all(&stream);
-        assert!(matches!(
-            events[0],
-            Err(FrameError::BadChecksum { .. })
-        ));
+        assert!(matches!(events[0], Err(FrameError::BadChecksum { .. })));
         assert_eq!(
             events.last().unwrap().as_ref().unwrap().sw3,
             Sw3::NoCard,

@@ -22,7 +22,10 @@ pub enum IdNumberError {
 
 /// The check character for the first 17 digits, or `None` when they are not 17 digits.
 pub fn check_char(first17: &str) -> Option<char> {
-    let digits: Vec<u32> = first17.chars().map(|c| c.to_digit(10)).collect::<Option<_>>()?;
+    let digits: Vec<u32> = first17
+        .chars()
+        .map(|c| c.to_digit(10))
+        .collect::<Option<_>>()?;
     if digits.len() != 17 {
         return None;
     }
@@ -57,7 +60,9 @@ pub fn is_valid(id: &str) -> bool {
 /// digits. The spec gives no check rule for it, so only its shape is checked.
 pub fn is_valid_foreign_2017(number: &str) -> bool {
     let b = number.as_bytes();
-    b.len() == 15 && b[..3].iter().all(u8::is_ascii_uppercase) && b[3..].iter().all(u8::is_ascii_digit)
+    b.len() == 15
+        && b[..3].iter().all(u8::is_ascii_uppercase)
+        && b[3..].iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]
@@ -66,7 +71,11 @@ mod tests {
 
     #[test]
     fn the_spec_examples() {
-        for ok in ["11010519491231002X", "810000199408230021", "320124198808240056"] {
+        for ok in [
+            "11010519491231002X",
+            "810000199408230021",
+            "320124198808240056",
+        ] {
             assert_eq!(validate(ok), Ok(()), "{ok}");
         }
         assert_eq!(
@@ -101,12 +110,21 @@ mod tests {
     fn malformed_numbers_get_specific_errors() {
         assert_eq!(validate(""), Err(IdNumberError::Length(0)));
         assert_eq!(validate("1101051949123100"), Err(IdNumberError::Length(16)));
-        assert_eq!(validate("1101051949123100AX"), Err(IdNumberError::NotDigits));
-        assert_eq!(validate("１１０１０５１９４９１２３１００２Ｘ"), Err(IdNumberError::NotDigits));
+        assert_eq!(
+            validate("1101051949123100AX"),
+            Err(IdNumberError::NotDigits)
+        );
+        assert_eq!(
+            validate("１１０１０５１９４９１２３１００２Ｘ"),
+            Err(IdNumberError::NotDigits)
+        );
         // Right check digit, impossible birth date (Feb 30).
         let base = "11010519490230002";
         let c = check_char(base).unwrap();
-        assert_eq!(validate(&format!("{base}{c}")), Err(IdNumberError::BirthDate));
+        assert_eq!(
+            validate(&format!("{base}{c}")),
+            Err(IdNumberError::BirthDate)
+        );
         assert_eq!(check_char("123"), None);
     }
 

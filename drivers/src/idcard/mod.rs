@@ -22,7 +22,9 @@ pub mod text;
 
 pub use card::{CardSummary, CardType, IdCard, Validity};
 pub use codes::{Gender, Nation};
-pub use photo::{CommandDecoder, PhotoDecoder, PhotoDecoders, PhotoError, Portrait, SimTestDecoder};
+pub use photo::{
+    CommandDecoder, PhotoDecoder, PhotoDecoders, PhotoError, Portrait, SimTestDecoder,
+};
 pub use poller::{CardEvent, Poller};
 pub use reader::{IdCardReader, ReaderConfig, ReaderError, Timeouts};
 pub use reply::SamId;

@@ -120,7 +120,9 @@ impl PhotoDecoder for SimTestDecoder {
             )));
         }
         if blob[10 + n..].iter().any(|b| *b != 0) {
-            return Err(PhotoError::Corrupt("padding after the JPEG is not zero".into()));
+            return Err(PhotoError::Corrupt(
+                "padding after the JPEG is not zero".into(),
+            ));
         }
         let img = image::load_from_memory_with_format(&blob[10..10 + n], image::ImageFormat::Jpeg)
             .map_err(|e| PhotoError::Corrupt(format!("JPEG does not decode: {e}")))?;
@@ -177,7 +179,9 @@ impl PhotoDecoder for CommandDecoder {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| PhotoError::Vendor(format!("cannot start {}: {e}", self.program.display())))?;
+            .map_err(|e| {
+                PhotoError::Vendor(format!("cannot start {}: {e}", self.program.display()))
+            })?;
         // Write the blob and read the image on their own threads, so a decoder that writes
         // before it has read everything cannot deadlock us.
         let stdin = child.stdin.take();
@@ -309,7 +313,12 @@ mod tests {
             .map(|q| {
                 let mut jpeg = Vec::new();
                 image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, q)
-                    .encode(grey.as_raw(), grey.width(), grey.height(), image::ExtendedColorType::L8)
+                    .encode(
+                        grey.as_raw(),
+                        grey.width(),
+                        grey.height(),
+                        image::ExtendedColorType::L8,
+                    )
                     .unwrap();
                 jpeg
             })
@@ -356,31 +365,48 @@ mod tests {
         let good = blob_of(&quadrants(), 30);
         let mut b = good.clone();
         b[8] = 0xFF;
-        assert!(matches!(SimTestDecoder.decode(&b), Err(PhotoError::Corrupt(m)) if m.contains("length")));
+        assert!(
+            matches!(SimTestDecoder.decode(&b), Err(PhotoError::Corrupt(m)) if m.contains("length"))
+        );
         let mut b = good.clone();
         b[1023] = 1;
-        assert!(matches!(SimTestDecoder.decode(&b), Err(PhotoError::Corrupt(m)) if m.contains("padding")));
+        assert!(
+            matches!(SimTestDecoder.decode(&b), Err(PhotoError::Corrupt(m)) if m.contains("padding"))
+        );
         let mut b = good.clone();
         b[12..40].fill(0x11);
-        assert!(matches!(SimTestDecoder.decode(&b), Err(PhotoError::Corrupt(_))));
+        assert!(matches!(
+            SimTestDecoder.decode(&b),
+            Err(PhotoError::Corrupt(_))
+        ));
         assert!(matches!(
             SimTestDecoder.decode(&good[..1000]),
             Err(PhotoError::Corrupt(_))
         ));
         let small = image::RgbImage::from_pixel(50, 50, image::Rgb([9, 9, 9]));
-        assert!(matches!(SimTestDecoder.decode(&blob_of(&small, 50)), Err(PhotoError::Corrupt(m)) if m.contains("50x50")));
+        assert!(
+            matches!(SimTestDecoder.decode(&blob_of(&small, 50)), Err(PhotoError::Corrupt(m)) if m.contains("50x50"))
+        );
     }
 
     #[test]
     fn wlt_blobs_need_the_vendor_decoder() {
-        let mut wlt = vec![0x57, 0x4C, 0x66, 0x00, 0x7E, 0x00, 0x32, 0x00, 0x00, 0xFF, 0x85];
+        let mut wlt = vec![
+            0x57, 0x4C, 0x66, 0x00, 0x7E, 0x00, 0x32, 0x00, 0x00, 0xFF, 0x85,
+        ];
         wlt.resize(BLOB_LEN, 0x33);
-        assert_eq!(SimTestDecoder.decode(&wlt).unwrap_err(), PhotoError::NotTestEncoding);
+        assert_eq!(
+            SimTestDecoder.decode(&wlt).unwrap_err(),
+            PhotoError::NotTestEncoding
+        );
         let none = PhotoDecoders::from_config("   ");
         assert!(!none.can_decode(&wlt));
         assert_eq!(none.decode(&wlt).unwrap_err(), PhotoError::Unavailable);
         assert!(none.can_decode(&blob_of(&quadrants(), 30)));
-        assert_eq!(none.decoder_for(&blob_of(&quadrants(), 30)), Some("sim_test_encoding"));
+        assert_eq!(
+            none.decoder_for(&blob_of(&quadrants(), 30)),
+            Some("sim_test_encoding")
+        );
     }
 
     fn script(dir: &std::path::Path, body: &str) -> String {
@@ -405,7 +431,11 @@ mod tests {
         assert_eq!(decoders.decoder_for(&wlt), Some("vendor_command"));
         let p = decoders.decode(&wlt).unwrap();
         assert_eq!((p.width, p.height), (WIDTH, HEIGHT));
-        assert_eq!(p.to_image().get_pixel(60, 100).0, [220, 220, 220], "BMP is lossless");
+        assert_eq!(
+            p.to_image().get_pixel(60, 100).0,
+            [220, 220, 220],
+            "BMP is lossless"
+        );
         assert_eq!(std::fs::read(&got).unwrap(), wlt, "the blob went to stdin");
     }
 
@@ -416,11 +446,17 @@ mod tests {
         let fails = PhotoDecoders::from_config(&script(dir.path(), "cat >/dev/null; exit 3"));
         assert!(matches!(fails.decode(&blob), Err(PhotoError::Vendor(m)) if m.contains("exit")));
         let junk = PhotoDecoders::from_config(&script(dir.path(), "cat >/dev/null; echo hello"));
-        assert!(matches!(junk.decode(&blob), Err(PhotoError::Vendor(m)) if m.contains("not an image")));
+        assert!(
+            matches!(junk.decode(&blob), Err(PhotoError::Vendor(m)) if m.contains("not an image"))
+        );
         let missing = PhotoDecoders::from_config("/nonexistent/wlt-decoder");
-        assert!(matches!(missing.decode(&blob), Err(PhotoError::Vendor(m)) if m.contains("cannot start")));
+        assert!(
+            matches!(missing.decode(&blob), Err(PhotoError::Vendor(m)) if m.contains("cannot start"))
+        );
         let mut slow = CommandDecoder::from_config(&script(dir.path(), "sleep 30")).unwrap();
         slow.timeout = Duration::from_millis(200);
-        assert!(matches!(slow.decode(&blob), Err(PhotoError::Vendor(m)) if m.contains("no answer")));
+        assert!(
+            matches!(slow.decode(&blob), Err(PhotoError::Vendor(m)) if m.contains("no answer"))
+        );
     }
 }

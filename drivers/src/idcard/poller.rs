@@ -34,7 +34,10 @@ pub enum CardEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Link {
     /// Port closed; try to open at `next_try`.
-    Down { next_try: Instant, backoff: Duration },
+    Down {
+        next_try: Instant,
+        backoff: Duration,
+    },
     /// Port open, no answer yet.
     Opened,
     /// The reader answers.
@@ -46,7 +49,10 @@ pub enum Link {
 pub enum Presence {
     Absent,
     /// On the reader; `read` once read successfully, `attempts` failed reads so far.
-    Present { read: bool, attempts: u32 },
+    Present {
+        read: bool,
+        attempts: u32,
+    },
 }
 
 /// What the driver should do next.
@@ -111,7 +117,13 @@ impl Watcher {
         }
     }
 
-    fn go_down(&mut self, now: Instant, reason: String, backoff: Duration, out: &mut Vec<CardEvent>) {
+    fn go_down(
+        &mut self,
+        now: Instant,
+        reason: String,
+        backoff: Duration,
+        out: &mut Vec<CardEvent>,
+    ) {
         if self.link == Link::Up {
             if matches!(self.presence, Presence::Present { .. }) {
                 out.push(CardEvent::Removed);
@@ -155,9 +167,16 @@ impl Watcher {
 
     /// Handles an error that is not about the card: port gone, or too many timeouts.
     /// Returns true when the port must be closed.
-    fn on_link_error(&mut self, now: Instant, e: &ReaderError, timeouts: u32, out: &mut Vec<CardEvent>) -> bool {
+    fn on_link_error(
+        &mut self,
+        now: Instant,
+        e: &ReaderError,
+        timeouts: u32,
+        out: &mut Vec<CardEvent>,
+    ) -> bool {
         let lost = e.is_port_gone()
-            || (matches!(e, ReaderError::Timeout { .. }) && timeouts >= self.policy.timeouts_before_reopen);
+            || (matches!(e, ReaderError::Timeout { .. })
+                && timeouts >= self.policy.timeouts_before_reopen);
         if lost {
             self.go_down(now, e.to_string(), self.policy.reopen_initial, out);
         }
@@ -166,7 +185,12 @@ impl Watcher {
 
     /// The answer to find card. `timeouts` is the reader's count of timeouts in a row.
     /// Returns the events and whether the port must be closed.
-    pub fn on_find(&mut self, now: Instant, result: Result<bool, &ReaderError>, timeouts: u32) -> (Vec<CardEvent>, bool) {
+    pub fn on_find(
+        &mut self,
+        now: Instant,
+        result: Result<bool, &ReaderError>,
+        timeouts: u32,
+    ) -> (Vec<CardEvent>, bool) {
         let mut out = Vec::new();
         self.next_poll = now + self.policy.poll_interval;
         match result {
@@ -180,7 +204,13 @@ impl Watcher {
                         };
                         self.pending_read = true;
                     }
-                    (Presence::Present { read: false, attempts }, true) => {
+                    (
+                        Presence::Present {
+                            read: false,
+                            attempts,
+                        },
+                        true,
+                    ) => {
                         self.pending_read = attempts < self.policy.max_read_attempts;
                     }
                     (Presence::Present { .. }, false) => {
@@ -199,7 +229,12 @@ impl Watcher {
     }
 
     /// The result of select + read. Returns the events and whether the port must be closed.
-    pub fn on_read(&mut self, now: Instant, result: Result<IdCard, ReaderError>, timeouts: u32) -> (Vec<CardEvent>, bool) {
+    pub fn on_read(
+        &mut self,
+        now: Instant,
+        result: Result<IdCard, ReaderError>,
+        timeouts: u32,
+    ) -> (Vec<CardEvent>, bool) {
         let mut out = Vec::new();
         self.pending_read = false;
         self.next_poll = now + self.policy.poll_interval;
@@ -275,7 +310,14 @@ impl Poller {
         let shared = Arc::clone(&reader);
         let thread = std::thread::Builder::new()
             .name("id-reader-poll".into())
-            .spawn(move || run(shared, Watcher::new(policy, open, Instant::now()), tx, stop_rx))
+            .spawn(move || {
+                run(
+                    shared,
+                    Watcher::new(policy, open, Instant::now()),
+                    tx,
+                    stop_rx,
+                )
+            })
             .ok();
         Poller {
             events,
@@ -326,7 +368,12 @@ fn ensure_enabled(reader: &mut IdCardReader) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(reader: Arc<Mutex<IdCardReader>>, mut w: Watcher, tx: Sender<CardEvent>, stop: Receiver<()>) {
+fn run(
+    reader: Arc<Mutex<IdCardReader>>,
+    mut w: Watcher,
+    tx: Sender<CardEvent>,
+    stop: Receiver<()>,
+) {
     loop {
         let now = Instant::now();
         let action = w.next_action(now);
@@ -337,7 +384,10 @@ fn run(reader: Arc<Mutex<IdCardReader>>, mut w: Watcher, tx: Sender<CardEvent>, 
                 _ => return,
             }
         }
-        if matches!(stop.try_recv(), Ok(()) | Err(mpsc::TryRecvError::Disconnected)) {
+        if matches!(
+            stop.try_recv(),
+            Ok(()) | Err(mpsc::TryRecvError::Disconnected)
+        ) {
             return;
         }
         let mut r = reader.lock().unwrap_or_else(|p| p.into_inner());
@@ -429,7 +479,10 @@ mod tests {
         assert_eq!(w.next_action(t0), Action::Find);
         let (ev, close) = w.on_find(t0, Ok(false), 0);
         assert_eq!((names(&ev), close), (vec!["reader_ready"], false));
-        assert_eq!(w.next_action(t0), Action::Wait(t0 + Duration::from_millis(300)));
+        assert_eq!(
+            w.next_action(t0),
+            Action::Wait(t0 + Duration::from_millis(300))
+        );
         let t1 = t0 + Duration::from_millis(300);
         let (ev, _) = w.on_find(t1, Ok(true), 0);
         assert!(ev.is_empty());
@@ -443,7 +496,11 @@ mod tests {
         assert_eq!(names(&ev), vec!["read_failed"]);
         let t3 = t2 + Duration::from_millis(300);
         w.on_find(t3, Ok(true), 0);
-        assert_eq!(w.next_action(t3), Action::Wait(t3 + Duration::from_millis(300)), "attempts used up");
+        assert_eq!(
+            w.next_action(t3),
+            Action::Wait(t3 + Duration::from_millis(300)),
+            "attempts used up"
+        );
         let (ev, _) = w.on_find(t3, Ok(false), 0);
         assert_eq!(names(&ev), vec!["removed"]);
         assert_eq!(w.presence, Presence::Absent);
@@ -454,11 +511,20 @@ mod tests {
         let t0 = Instant::now();
         let mut w = Watcher::new(policy(), true, t0);
         w.on_find(t0, Ok(true), 0);
-        assert_eq!(w.presence, Presence::Present { read: false, attempts: 0 });
+        assert_eq!(
+            w.presence,
+            Presence::Present {
+                read: false,
+                attempts: 0
+            }
+        );
         let gone = ReaderError::PortGone("Broken pipe".into());
         let (ev, close) = w.on_find(t0, Err(&gone), 0);
         assert_eq!((names(&ev), close), (vec!["removed", "reader_lost"], true));
-        assert_eq!(w.next_action(t0), Action::Wait(t0 + Duration::from_millis(200)));
+        assert_eq!(
+            w.next_action(t0),
+            Action::Wait(t0 + Duration::from_millis(200))
+        );
         let t1 = t0 + Duration::from_millis(200);
         assert_eq!(w.next_action(t1), Action::Open);
         // Failed opens double the pause up to the cap, with no repeated lost events.
@@ -466,7 +532,9 @@ mod tests {
         let mut pauses = Vec::new();
         for _ in 0..5 {
             assert!(w.on_open(t, Err("No such file".into())).is_empty());
-            let Action::Wait(next) = w.next_action(t) else { panic!("must wait") };
+            let Action::Wait(next) = w.next_action(t) else {
+                panic!("must wait")
+            };
             pauses.push((next - t).as_millis());
             t = next;
         }
@@ -477,7 +545,10 @@ mod tests {
         // Backoff starts again from the beginning next time.
         let (_, close) = w.on_find(t, Err(&gone), 0);
         assert!(close);
-        assert_eq!(w.next_action(t), Action::Wait(t + Duration::from_millis(200)));
+        assert_eq!(
+            w.next_action(t),
+            Action::Wait(t + Duration::from_millis(200))
+        );
     }
 
     #[test]
@@ -499,7 +570,10 @@ mod tests {
         let mut w = Watcher::new(policy(), true, t0);
         let corrupt = ReaderError::Corrupt {
             command: "find card",
-            error: super::super::codec::FrameError::BadChecksum { computed: 1, found: 2 },
+            error: super::super::codec::FrameError::BadChecksum {
+                computed: 1,
+                found: 2,
+            },
         };
         let (ev, close) = w.on_find(t0, Err(&corrupt), 0);
         assert!(ev.is_empty() && !close);

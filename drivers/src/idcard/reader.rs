@@ -257,7 +257,8 @@ impl IdCardReader {
     pub fn mark_lost(&mut self, reason: &str) {
         self.port = None;
         self.decoder.reset();
-        self.core.fail("port_lost", format!("reader lost: {reason}"));
+        self.core
+            .fail("port_lost", format!("reader lost: {reason}"));
     }
 
     /// Sends one request and waits for its reply.
@@ -521,7 +522,10 @@ impl Device for IdCardReader {
             .filter(|(k, _)| k.starts_with("fail_"))
             .map(|(_, v)| v)
             .sum();
-        parts.push(format!("reads ok {}, failures {failures}", c.get("reads_ok")));
+        parts.push(format!(
+            "reads ok {}, failures {failures}",
+            c.get("reads_ok")
+        ));
         if let Some(e) = self.core.last_error() {
             parts.push(format!("last error: {e}"));
         }
@@ -544,9 +548,18 @@ mod tests {
     #[test]
     fn timeouts_follow_the_table_at_115200_and_stretch_at_slow_rates() {
         let t = Timeouts::default();
-        assert_eq!(t.for_command(Command::FindCard, 115_200), Duration::from_millis(800));
-        assert_eq!(t.for_command(Command::ReadTextPhoto, 115_200), Duration::from_millis(3500));
-        assert_eq!(t.for_command(Command::ResetSam, 115_200), Duration::from_millis(300));
+        assert_eq!(
+            t.for_command(Command::FindCard, 115_200),
+            Duration::from_millis(800)
+        );
+        assert_eq!(
+            t.for_command(Command::ReadTextPhoto, 115_200),
+            Duration::from_millis(3500)
+        );
+        assert_eq!(
+            t.for_command(Command::ResetSam, 115_200),
+            Duration::from_millis(300)
+        );
         // 2321 bytes at 9600 baud take 2.42 s; x1.5 + 0.1 s exceeds 3.5 s.
         let slow = t.for_command(Command::ReadTextPhotoFingerprint, 9_600);
         assert!(slow > Duration::from_millis(3600), "{slow:?}");
@@ -573,7 +586,10 @@ mod tests {
 
     #[test]
     fn commands_need_an_open_port() {
-        let mut r = IdCardReader::new(ReaderConfig::new("/nonexistent"), SharedCounters::in_memory());
+        let mut r = IdCardReader::new(
+            ReaderConfig::new("/nonexistent"),
+            SharedCounters::in_memory(),
+        );
         assert!(matches!(r.find_card(), Err(ReaderError::NotOpen)));
         assert!(matches!(r.reopen(), Err(ReaderError::Open { .. })));
         assert!(r.read_card().is_err(), "not enabled");

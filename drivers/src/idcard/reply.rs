@@ -143,7 +143,7 @@ impl fmt::Display for SamId {
 /// The additional address (30 03): UCS-2 text, trimmed. Its framing is *unconfirmed* (the
 /// spec saw 70 bytes), so any even length up to 70 bytes is taken as it comes.
 pub fn parse_extra_address(data: &[u8]) -> Result<String, ReplyError> {
-    if data.len() > 70 || data.len() % 2 != 0 {
+    if data.len() > 70 || !data.len().is_multiple_of(2) {
         return Err(ReplyError::WrongSize {
             what: "read additional address",
             got: data.len(),
@@ -194,10 +194,16 @@ mod tests {
     fn wrong_lengths_are_specific_errors() {
         let mut d = read_data(None);
         d[1] = 0x80;
-        assert_eq!(parse_read(&d, false).unwrap_err(), ReplyError::TextLength(0x180));
+        assert_eq!(
+            parse_read(&d, false).unwrap_err(),
+            ReplyError::TextLength(0x180)
+        );
         let mut d = read_data(None);
         d[3] = 0x01;
-        assert_eq!(parse_read(&d, false).unwrap_err(), ReplyError::PhotoLength(0x401));
+        assert_eq!(
+            parse_read(&d, false).unwrap_err(),
+            ReplyError::PhotoLength(0x401)
+        );
         let mut d = read_data(Some(300));
         d.truncate(100);
         assert_eq!(
@@ -231,7 +237,10 @@ mod tests {
 
     #[test]
     fn extra_address_is_trimmed_ucs2() {
-        let mut d: Vec<u8> = "幸福路8号".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let mut d: Vec<u8> = "幸福路8号"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
         while d.len() < 70 {
             d.extend_from_slice(&[0x20, 0x00]);
         }

@@ -144,9 +144,7 @@ pub enum TextError {
 /// Decodes UCS-2 little-endian and trims the padding (spaces, ideographic spaces, NULs) at
 /// both ends. Odd trailing bytes and unpaired surrogates become U+FFFD, never a panic.
 pub fn decode_ucs2(bytes: &[u8]) -> String {
-    decode_ucs2_raw(bytes)
-        .trim_matches(is_padding)
-        .to_string()
+    decode_ucs2_raw(bytes).trim_matches(is_padding).to_string()
 }
 
 fn is_padding(c: char) -> bool {
@@ -464,17 +462,30 @@ pub(crate) mod tests {
     #[test]
     fn unknown_type_and_bad_dates_are_specific_errors() {
         let text = Builder::from(resident()).put(248, "Q").build();
-        assert_eq!(parse_text(&text).unwrap_err(), TextError::UnknownCardType(0x51));
+        assert_eq!(
+            parse_text(&text).unwrap_err(),
+            TextError::UnknownCardType(0x51)
+        );
         let text = Builder::from(resident()).put(36, "19880231").build();
-        assert_eq!(parse_text(&text).unwrap_err(), TextError::BadDate("birth date"));
+        assert_eq!(
+            parse_text(&text).unwrap_err(),
+            TextError::BadDate("birth date")
+        );
         let text = Builder::from(resident()).put(204, "2036O510").build();
         assert_eq!(
             parse_text(&text).unwrap_err(),
             TextError::BadDate("valid-until date")
         );
-        let text = Builder::from(resident()).put(122, "                  ").build();
-        assert_eq!(parse_text(&text).unwrap_err(), TextError::Empty("ID number"));
-        assert!(!TextError::BadDate("birth date").to_string().contains("1988"));
+        let text = Builder::from(resident())
+            .put(122, "                  ")
+            .build();
+        assert_eq!(
+            parse_text(&text).unwrap_err(),
+            TextError::Empty("ID number")
+        );
+        assert!(!TextError::BadDate("birth date")
+            .to_string()
+            .contains("1988"));
     }
 
     #[test]
@@ -495,7 +506,11 @@ pub(crate) mod tests {
         raw.extend_from_slice(&[0, 0, 0x20, 0]);
         assert_eq!(decode_ucs2(&raw), "上海市徐汇区 示例路 8 号");
         assert_eq!(decode_ucs2(&[0x20, 0x00, 0x41]), "\u{FFFD}", "odd byte");
-        assert_eq!(decode_ucs2(&[0x00, 0xD8, 0x41, 0x00]), "\u{FFFD}A", "lone surrogate");
+        assert_eq!(
+            decode_ucs2(&[0x00, 0xD8, 0x41, 0x00]),
+            "\u{FFFD}A",
+            "lone surrogate"
+        );
     }
 
     #[test]

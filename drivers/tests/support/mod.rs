@@ -48,8 +48,12 @@ pub fn photo(name: &str) -> Frame {
 }
 
 fn to_image(f: &Frame) -> image::RgbImage {
-    image::RgbImage::from_raw(f.width() as u32, f.height() as u32, f.view().data().to_vec())
-        .expect("frame size")
+    image::RgbImage::from_raw(
+        f.width() as u32,
+        f.height() as u32,
+        f.view().data().to_vec(),
+    )
+    .expect("frame size")
 }
 
 fn from_image(img: image::RgbImage) -> Frame {
@@ -83,7 +87,13 @@ pub fn card_photo(f: &Frame, face: &Detection) -> Frame {
     let (cx, cy) = (x + w / 2.0, y + h / 2.0);
     let cw = w / 0.6;
     let ch = cw * 126.0 / 102.0;
-    let c = crop(f, (cx - cw / 2.0) as i64, (cy - ch * 0.45) as i64, cw as u32, ch as u32);
+    let c = crop(
+        f,
+        (cx - cw / 2.0) as i64,
+        (cy - ch * 0.45) as i64,
+        cw as u32,
+        ch as u32,
+    );
     resized(&c, 102, 126)
 }
 

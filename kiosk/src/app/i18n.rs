@@ -36,13 +36,19 @@ pub fn langid(locale: &str) -> LanguageIdentifier {
 
 /// Normalises a requested locale to one of [`LOCALES_OFFERED`].
 pub fn offered(locale: &str) -> &'static str {
-    LOCALES_OFFERED.iter().copied().find(|l| l.eq_ignore_ascii_case(locale)).unwrap_or(DEFAULT_LOCALE)
+    LOCALES_OFFERED
+        .iter()
+        .copied()
+        .find(|l| l.eq_ignore_ascii_case(locale))
+        .unwrap_or(DEFAULT_LOCALE)
 }
 
 /// The message `key` in `locale` (falling back to zh-CN). A missing key gives the key itself,
 /// so a gap shows up on screen instead of an empty label.
 pub fn tr(locale: &str, key: &str) -> String {
-    LOCALES.try_lookup(&langid(locale), key).unwrap_or_else(|| key.to_string())
+    LOCALES
+        .try_lookup(&langid(locale), key)
+        .unwrap_or_else(|| key.to_string())
 }
 
 /// The message `key` with named arguments. Arguments that parse as numbers are passed as
@@ -73,7 +79,9 @@ fn is_small_count(value: &str) -> bool {
 /// Whether exactly `locale`'s file has the message `key` (no fallback; used by the
 /// completeness test). Messages with arguments count even though none are given here.
 pub fn has_message(locale: &str, key: &str) -> bool {
-    let Ok(id) = locale.parse::<LanguageIdentifier>() else { return false };
+    let Ok(id) = locale.parse::<LanguageIdentifier>() else {
+        return false;
+    };
     match LOCALES.lookup_single_language::<&str>(&id, key, None) {
         Ok(text) => !text.trim().is_empty(),
         // fluent-templates does not export its error type: a formatting error ("Fluent
@@ -109,11 +117,26 @@ mod tests {
         assert_eq!(tr("zh-CN", "nav-back"), "返回");
         assert_eq!(tr("en-US", "nav-back"), "Back");
         assert_eq!(tr("zh-HK", "nav-cancel"), "首頁");
-        assert_eq!(tr_args("en-US", "nav-step", &[("step", "2"), ("count", "5")]), "Step 2 of 5");
-        assert_eq!(tr_args("en-US", "limit-working-days", &[("days", "1")]), "1 working day");
-        assert_eq!(tr_args("en-US", "limit-working-days", &[("days", "20")]), "20 working days");
-        assert_eq!(tr_args("zh-CN", "form-example", &[("example", "13800138000")]), "例如：13800138000");
-        assert_eq!(tr_args("en-US", "fee-amount", &[("amount", "012.50")]), "CNY 012.50");
+        assert_eq!(
+            tr_args("en-US", "nav-step", &[("step", "2"), ("count", "5")]),
+            "Step 2 of 5"
+        );
+        assert_eq!(
+            tr_args("en-US", "limit-working-days", &[("days", "1")]),
+            "1 working day"
+        );
+        assert_eq!(
+            tr_args("en-US", "limit-working-days", &[("days", "20")]),
+            "20 working days"
+        );
+        assert_eq!(
+            tr_args("zh-CN", "form-example", &[("example", "13800138000")]),
+            "例如：13800138000"
+        );
+        assert_eq!(
+            tr_args("en-US", "fee-amount", &[("amount", "012.50")]),
+            "CNY 012.50"
+        );
     }
 
     #[test]
@@ -123,6 +146,9 @@ mod tests {
         assert_eq!(offered("xx"), "zh-CN");
         assert_eq!(tr("en-US", "no-such-key"), "no-such-key");
         assert!(!has_message("en-US", "no-such-key"));
-        assert!(has_message("zh-HK", "nav-step"), "a message with arguments counts");
+        assert!(
+            has_message("zh-HK", "nav-step"),
+            "a message with arguments counts"
+        );
     }
 }

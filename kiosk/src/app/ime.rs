@@ -97,19 +97,30 @@ impl PinyinIme {
         let mut by_syllable: HashMap<String, Vec<CharEntry>> = HashMap::new();
         let mut buf = [0u8; 4];
         for cp in 0x4E00u32..=0x9FFF {
-            let Some(ch) = char::from_u32(cp) else { continue };
-            let Some(readings) = ch.to_pinyin_multi() else { continue };
+            let Some(ch) = char::from_u32(cp) else {
+                continue;
+            };
+            let Some(readings) = ch.to_pinyin_multi() else {
+                continue;
+            };
             let as_str: &str = ch.encode_utf8(&mut buf);
             // The character's own frequency as a one-character word; 0 when jieba never saw it
             // alone (rare characters still appear, after the common ones).
-            let freq = if jieba.has_word(as_str) { jieba.suggest_freq(as_str) as u64 } else { 0 };
+            let freq = if jieba.has_word(as_str) {
+                jieba.suggest_freq(as_str) as u64
+            } else {
+                0
+            };
             let mut seen: Vec<String> = Vec::new();
             for reading in readings {
                 let key = reading.plain().replace('ü', "v");
                 if seen.contains(&key) {
                     continue;
                 }
-                by_syllable.entry(key.clone()).or_default().push(CharEntry { ch, freq });
+                by_syllable
+                    .entry(key.clone())
+                    .or_default()
+                    .push(CharEntry { ch, freq });
                 seen.push(key);
             }
         }
@@ -119,7 +130,12 @@ impl PinyinIme {
         let mut syllables: Vec<String> = by_syllable.keys().cloned().collect();
         syllables.sort();
         let max_syllable_len = syllables.iter().map(String::len).max().unwrap_or(0);
-        PinyinIme { jieba, by_syllable, syllables, max_syllable_len }
+        PinyinIme {
+            jieba,
+            by_syllable,
+            syllables,
+            max_syllable_len,
+        }
     }
 
     /// True when `s` is a whole syllable ("zhang", "lv").
@@ -157,7 +173,11 @@ impl PinyinIme {
             }
             offset += chunk.len() + 1; // the apostrophe
         }
-        if pieces.is_empty() { None } else { Some(pieces) }
+        if pieces.is_empty() {
+            None
+        } else {
+            Some(pieces)
+        }
     }
 
     /// Best split of `chunk[i..]`: (piece count, [(end, complete)]), memoised on `i`.
@@ -181,10 +201,11 @@ impl PinyinIme {
             let end = i + len;
             let piece = &chunk[i..end];
             let option = if self.is_syllable(piece) {
-                self.best_split(chunk, end, may_end_unfinished, memo).map(|(count, mut cuts)| {
-                    cuts.insert(0, (end, true));
-                    (count + 1, cuts)
-                })
+                self.best_split(chunk, end, may_end_unfinished, memo)
+                    .map(|(count, mut cuts)| {
+                        cuts.insert(0, (end, true));
+                        (count + 1, cuts)
+                    })
             } else if end == chunk.len() && may_end_unfinished && self.is_syllable_prefix(piece) {
                 Some((1, vec![(end, false)]))
             } else {
@@ -203,9 +224,15 @@ impl PinyinIme {
     /// Characters for one piece, most frequent first (all syllables it may start, if unfinished).
     fn chars_for(&self, piece: &Piece) -> Vec<CharEntry> {
         if piece.complete {
-            return self.by_syllable.get(&piece.letters).cloned().unwrap_or_default();
+            return self
+                .by_syllable
+                .get(&piece.letters)
+                .cloned()
+                .unwrap_or_default();
         }
-        let from = self.syllables.partition_point(|x| x.as_str() < piece.letters.as_str());
+        let from = self
+            .syllables
+            .partition_point(|x| x.as_str() < piece.letters.as_str());
         let mut seen = HashSet::new();
         let mut all: Vec<CharEntry> = self.syllables[from..]
             .iter()
@@ -222,9 +249,14 @@ impl PinyinIme {
     /// Candidates for the typed letters, best first, at most `limit`: dictionary words over
     /// the most syllables first, then the first syllable's characters by frequency.
     pub fn candidates(&self, input: &str, limit: usize) -> Vec<Candidate> {
-        let Some(pieces) = self.segment(input) else { return Vec::new() };
-        let per_piece: Vec<Vec<CharEntry>> =
-            pieces.iter().take(MAX_WORD_SYLLABLES).map(|p| self.chars_for(p)).collect();
+        let Some(pieces) = self.segment(input) else {
+            return Vec::new();
+        };
+        let per_piece: Vec<Vec<CharEntry>> = pieces
+            .iter()
+            .take(MAX_WORD_SYLLABLES)
+            .map(|p| self.chars_for(p))
+            .collect();
 
         let mut out: Vec<Candidate> = Vec::new();
         let mut words = self.words(&pieces, &per_piece);
@@ -236,7 +268,10 @@ impl PinyinIme {
                 break;
             }
             if seen.insert(text.clone()) {
-                out.push(Candidate { text, consumed: pieces[syllables - 1].end });
+                out.push(Candidate {
+                    text,
+                    consumed: pieces[syllables - 1].end,
+                });
             }
         }
         if let Some(first) = per_piece.first() {
@@ -246,7 +281,10 @@ impl PinyinIme {
                 }
                 let text = entry.ch.to_string();
                 if seen.insert(text.clone()) {
-                    out.push(Candidate { text, consumed: pieces[0].end });
+                    out.push(Candidate {
+                        text,
+                        consumed: pieces[0].end,
+                    });
                 }
             }
         }
@@ -256,7 +294,9 @@ impl PinyinIme {
     /// Dictionary words spelled by the first 2..=4 pieces: (word, frequency, syllables).
     fn words(&self, pieces: &[Piece], per_piece: &[Vec<CharEntry>]) -> Vec<(String, u64, usize)> {
         let mut found = Vec::new();
-        let Some(first) = per_piece.first() else { return found };
+        let Some(first) = per_piece.first() else {
+            return found;
+        };
         // (text so far, beam score): words keep their frequency, non-words the rarer char's.
         let mut beam: Vec<(String, u64)> = first
             .iter()
@@ -265,8 +305,11 @@ impl PinyinIme {
             .map(|e| (e.ch.to_string(), e.freq))
             .collect();
         for (j, chars) in per_piece.iter().enumerate().skip(1) {
-            let next: Vec<&CharEntry> =
-                chars.iter().filter(|e| e.freq > 0).take(WORD_CHARS_PER_SYLLABLE).collect();
+            let next: Vec<&CharEntry> = chars
+                .iter()
+                .filter(|e| e.freq > 0)
+                .take(WORD_CHARS_PER_SYLLABLE)
+                .collect();
             let mut grown: Vec<(String, u64)> = Vec::with_capacity(beam.len() * next.len());
             for (prefix, score) in &beam {
                 for entry in &next {
@@ -283,7 +326,7 @@ impl PinyinIme {
                     }
                 }
             }
-            grown.sort_by(|a, b| b.1.cmp(&a.1));
+            grown.sort_by_key(|g| std::cmp::Reverse(g.1));
             grown.truncate(WORD_BEAM);
             beam = grown;
             if j + 1 >= pieces.len() {
@@ -299,7 +342,11 @@ mod tests {
     use super::*;
 
     fn texts(input: &str, n: usize) -> Vec<String> {
-        global().candidates(input, n).into_iter().map(|c| c.text).collect()
+        global()
+            .candidates(input, n)
+            .into_iter()
+            .map(|c| c.text)
+            .collect()
     }
 
     fn split(input: &str) -> Vec<(String, bool)> {
@@ -313,10 +360,19 @@ mod tests {
 
     #[test]
     fn segments_by_fewest_syllables_with_unfinished_tail() {
-        assert_eq!(split("zhangsan"), vec![("zhang".into(), true), ("san".into(), true)]);
+        assert_eq!(
+            split("zhangsan"),
+            vec![("zhang".into(), true), ("san".into(), true)]
+        );
         assert_eq!(split("xian"), vec![("xian".into(), true)]);
-        assert_eq!(split("xi'an"), vec![("xi".into(), true), ("an".into(), true)]);
-        assert_eq!(split("shangh"), vec![("shang".into(), true), ("h".into(), false)]);
+        assert_eq!(
+            split("xi'an"),
+            vec![("xi".into(), true), ("an".into(), true)]
+        );
+        assert_eq!(
+            split("shangh"),
+            vec![("shang".into(), true), ("h".into(), false)]
+        );
         assert_eq!(split("lv"), vec![("lv".into(), true)]);
         assert!(global().segment("iii").is_none());
         assert!(global().segment("").is_none());
@@ -353,7 +409,17 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        for input in ["'", "''a", "zzzzzzzzzzzzzzzz", "a'''b", "ZHANG", "张", "v", "ng", "x1y2"] {
+        for input in [
+            "'",
+            "''a",
+            "zzzzzzzzzzzzzzzz",
+            "a'''b",
+            "ZHANG",
+            "张",
+            "v",
+            "ng",
+            "x1y2",
+        ] {
             let _ = global().candidates(input, 20);
         }
     }

@@ -72,7 +72,7 @@ pub fn install(window: &AppWindow) {
 pub fn key_pressed(window: &AppWindow, key: &str) {
     let kb = window.global::<Keyboard>();
     let is_letter = key.chars().all(|c| c.is_ascii_alphabetic()) && !key.is_empty();
-    if kb.get_mode() == KeyboardMode::Pinyin && is_letter && !digits_only_target(window) {
+    if kb.get_mode() == KeyboardMode::Pinyin && is_letter && !direct_target(window) {
         let composing = format!("{}{}", kb.get_composing(), key.to_ascii_lowercase());
         set_composing(window, &ime::normalise(&composing));
     } else {
@@ -109,10 +109,18 @@ pub fn space(window: &AppWindow) {
 /// The citizen chose candidate `index`: it is typed and the letters it used leave composing.
 pub fn choose(window: &AppWindow, index: i32) {
     let composing = window.global::<Keyboard>().get_composing().to_string();
-    let Ok(index) = usize::try_from(index) else { return };
+    let Ok(index) = usize::try_from(index) else {
+        return;
+    };
     let candidates = ime::global().candidates(&composing, CANDIDATE_LIMIT);
-    let Some(chosen) = candidates.get(index) else { return };
-    let rest = composing.get(chosen.consumed..).unwrap_or("").trim_start_matches('\'').to_string();
+    let Some(chosen) = candidates.get(index) else {
+        return;
+    };
+    let rest = composing
+        .get(chosen.consumed..)
+        .unwrap_or("")
+        .trim_start_matches('\'')
+        .to_string();
     insert(window, &chosen.text);
     set_composing(window, &rest);
 }
@@ -158,11 +166,16 @@ fn focused_field(window: &AppWindow) -> Option<(usize, ui::FormField)> {
     (!row.locked).then_some((index, row))
 }
 
-fn digits_only_target(window: &AppWindow) -> bool {
+/// Targets whose letters are typed as they are, never composed into hanzi: the receipt
+/// number, and form fields of the digit kinds (their only letter is the ID check digit X).
+fn direct_target(window: &AppWindow) -> bool {
     use ui::FieldKind::*;
-    window.global::<ui::App>().get_page() == Page::Form
-        && focused_field(window)
-            .is_some_and(|(_, f)| matches!(f.kind, Number | Phone | Date | Amount | IdNumber))
+    match window.global::<ui::App>().get_page() {
+        Page::StatusQuery => true,
+        Page::Form => focused_field(window)
+            .is_some_and(|(_, f)| matches!(f.kind, Number | Phone | Date | Amount | IdNumber)),
+        _ => false,
+    }
 }
 
 fn target_text(window: &AppWindow) -> Option<String> {
@@ -179,7 +192,9 @@ fn set_target_text(window: &AppWindow, text: String) {
         Page::Form => {
             if let Some((index, field)) = focused_field(window) {
                 // The flow stores the value (and validates it): it owns the form model.
-                window.global::<Form>().invoke_field_edited(index as i32, field.id, text.into());
+                window
+                    .global::<Form>()
+                    .invoke_field_edited(index as i32, field.id, text.into());
             }
         }
         Page::Search | Page::Home => {
@@ -189,7 +204,9 @@ fn set_target_text(window: &AppWindow, text: String) {
         }
         Page::StatusQuery => {
             // Receipt numbers are printed in capitals.
-            window.global::<StatusQuery>().set_number(text.to_uppercase().into());
+            window
+                .global::<StatusQuery>()
+                .set_number(text.to_uppercase().into());
         }
         _ => {}
     }

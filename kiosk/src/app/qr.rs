@@ -15,8 +15,18 @@ pub fn image(text: &str) -> Option<Image> {
     let colors = code.to_colors();
     let side = (modules + 2 * QUIET_MODULES) * MODULE_PX;
     let mut buffer = SharedPixelBuffer::<Rgba8Pixel>::new(side as u32, side as u32);
-    let white = Rgba8Pixel { r: 255, g: 255, b: 255, a: 255 };
-    let black = Rgba8Pixel { r: 0, g: 0, b: 0, a: 255 };
+    let white = Rgba8Pixel {
+        r: 255,
+        g: 255,
+        b: 255,
+        a: 255,
+    };
+    let black = Rgba8Pixel {
+        r: 0,
+        g: 0,
+        b: 0,
+        a: 255,
+    };
     let pixels = buffer.make_mut_slice();
     for (i, px) in pixels.iter_mut().enumerate() {
         let (x, y) = (i % side / MODULE_PX, i / side / MODULE_PX);
@@ -24,7 +34,8 @@ pub fn image(text: &str) -> Option<Image> {
             && y >= QUIET_MODULES
             && x < QUIET_MODULES + modules
             && y < QUIET_MODULES + modules
-            && colors.get((y - QUIET_MODULES) * modules + (x - QUIET_MODULES)) == Some(&Color::Dark);
+            && colors.get((y - QUIET_MODULES) * modules + (x - QUIET_MODULES))
+                == Some(&Color::Dark);
         *px = if dark { black } else { white };
     }
     Some(Image::from_rgba8(buffer))

@@ -32,8 +32,10 @@ impl Offscreen {
     /// Installs the off-screen platform. Fails if another platform is already set.
     pub fn init() -> anyhow::Result<Offscreen> {
         let latest = Rc::new(RefCell::new(None));
-        slint::platform::set_platform(Box::new(OffscreenPlatform { latest: latest.clone() }))
-            .map_err(|e| anyhow!("cannot set up off-screen rendering: {e}"))?;
+        slint::platform::set_platform(Box::new(OffscreenPlatform {
+            latest: latest.clone(),
+        }))
+        .map_err(|e| anyhow!("cannot set up off-screen rendering: {e}"))?;
         Ok(Offscreen { latest })
     }
 
@@ -53,7 +55,9 @@ impl Offscreen {
             .context("no window was created on the off-screen platform")?;
         let pw = ((width as f32) * scale).round().max(1.0) as u32;
         let ph = ((height as f32) * scale).round().max(1.0) as u32;
-        window.dispatch_event(WindowEvent::ScaleFactorChanged { scale_factor: scale });
+        window.dispatch_event(WindowEvent::ScaleFactorChanged {
+            scale_factor: scale,
+        });
         window.set_size(PhysicalSize::new(pw, ph));
         component.show().context("showing the window off-screen")?;
         // Two passes: the first lays out and instantiates the page, the second draws the

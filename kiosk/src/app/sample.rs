@@ -4,9 +4,9 @@
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use ui::{
-    App, AppWindow, CardState, Catalog, ErrorKind, FaceHint, FieldKind, Fl, Form, FormField,
-    Guide, MatterGuide, MatterItem, Material, Page, Rating, Receipt, ReceiptState,
-    Situation, StatusQuery, StatusResult, StatusState, SubmitStage, ThemeItem,
+    App, AppWindow, CardState, Catalog, ErrorKind, FaceHint, FieldKind, Fl, Form, FormField, Guide,
+    Material, MatterGuide, MatterItem, Page, Rating, Receipt, ReceiptState, Situation, StatusQuery,
+    StatusResult, StatusState, SubmitStage, ThemeItem,
 };
 
 use super::i18n::{offered, tr, tr_args};
@@ -14,21 +14,42 @@ use super::keyboard;
 
 /// The pages `kiosk screenshot` can render, with what each shows.
 pub const PAGES: &[(&str, &str)] = &[
-    ("home", "Home: themes, popular matters, bundles, search, language and elder switches"),
+    (
+        "home",
+        "Home: themes, popular matters, bundles, search, language and elder switches",
+    ),
     ("search", "Search results with the keyboard"),
-    ("guide", "Matter guide: materials, time limits, fee, situations"),
+    (
+        "guide",
+        "Matter guide: materials, time limits, fee, situations",
+    ),
     ("card", "Put your ID card (card read)"),
     ("face", "Look at the camera with the liveness prompt"),
-    ("face-failed", "Face match failed three times: alternative offered"),
-    ("form", "Form with locked card fields and a validation message"),
-    ("form-keyboard", "Form typing an address with the pinyin keyboard"),
+    (
+        "face-failed",
+        "Face match failed three times: alternative offered",
+    ),
+    (
+        "form",
+        "Form with locked card fields and a validation message",
+    ),
+    (
+        "form-keyboard",
+        "Form typing an address with the pinyin keyboard",
+    ),
     ("review", "Review before submitting"),
     ("submitting", "Submitting"),
     ("receipt", "Receipt printed"),
-    ("receipt-qr", "Receipt shown as a QR because the printer cannot print"),
+    (
+        "receipt-qr",
+        "Receipt shown as a QR because the printer cannot print",
+    ),
     ("rating", "Rating, five levels"),
     ("status-query", "Check my submission: result found"),
-    ("idle-warning", "Idle warning overlay with countdown over the form"),
+    (
+        "idle-warning",
+        "Idle warning overlay with countdown over the form",
+    ),
     ("maintenance", "Under maintenance (staff mode)"),
     ("error", "A device is unavailable"),
     ("error-face", "Face match unavailable, staff help"),
@@ -58,7 +79,15 @@ fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items))
 }
 
-fn matter(locale: &str, code: &str, names: [&str; 3], dept: [&str; 3], kind: &str, id: &str, bundle: bool) -> MatterItem {
+fn matter(
+    locale: &str,
+    code: &str,
+    names: [&str; 3],
+    dept: [&str; 3],
+    kind: &str,
+    id: &str,
+    bundle: bool,
+) -> MatterItem {
     MatterItem {
         code: s(code),
         name: l(locale, names[0], names[1], names[2]),
@@ -69,17 +98,32 @@ fn matter(locale: &str, code: &str, names: [&str; 3], dept: [&str; 3], kind: &st
     }
 }
 
-const HRSS: [&str; 3] = ["市人力资源和社会保障局", "Human Resources and Social Security", "市人力資源和社會保障局"];
+const HRSS: [&str; 3] = [
+    "市人力资源和社会保障局",
+    "Human Resources and Social Security",
+    "市人力資源和社會保障局",
+];
 const PSB: [&str; 3] = ["市公安局", "Public Security Bureau", "市公安局"];
-const HPF: [&str; 3] = ["市住房公积金管理中心", "Housing Provident Fund Centre", "市住房公積金管理中心"];
-const SAMR: [&str; 3] = ["市市场监督管理局", "Market Regulation Administration", "市市場監督管理局"];
+const HPF: [&str; 3] = [
+    "市住房公积金管理中心",
+    "Housing Provident Fund Centre",
+    "市住房公積金管理中心",
+];
+const SAMR: [&str; 3] = [
+    "市市场监督管理局",
+    "Market Regulation Administration",
+    "市市場監督管理局",
+];
 
 /// Fills the Home catalog models in `locale`.
 pub fn fill_home(window: &AppWindow, locale: &str) {
     let c = window.global::<Catalog>();
     let persons = [
         ("social", ["社会保障", "Social insurance", "社會保障"]),
-        ("household", ["户籍办理", "Household registration", "戶籍辦理"]),
+        (
+            "household",
+            ["户籍办理", "Household registration", "戶籍辦理"],
+        ),
         ("family", ["婚育收养", "Marriage and children", "婚育收養"]),
         ("housing", ["住房公积金", "Housing fund", "住房公積金"]),
         ("health", ["医疗卫生", "Health care", "醫療衞生"]),
@@ -93,19 +137,62 @@ pub fn fill_home(window: &AppWindow, locale: &str) {
         ("close", ["企业注销", "Closing a business", "企業註銷"]),
     ];
     let tiles = |list: &[(&str, [&str; 3])]| {
-        model(list.iter().map(|(id, n)| ThemeItem { id: s(id), name: l(locale, n[0], n[1], n[2]) }).collect())
+        model(
+            list.iter()
+                .map(|(id, n)| ThemeItem {
+                    id: s(id),
+                    name: l(locale, n[0], n[1], n[2]),
+                })
+                .collect(),
+        )
     };
     c.set_person_themes(tiles(&persons));
     c.set_business_themes(tiles(&businesses));
     c.set_popular(model(vec![
-        matter(locale, "310104000101", ["个人社保缴费证明打印", "Print a social insurance payment certificate", "個人社保繳費證明列印"], HRSS, "kind-print", "identity-card-face", false),
-        matter(locale, "310104000202", ["居住证签注", "Extend a residence permit", "居住證簽注"], PSB, "kind-apply", "identity-card-face", false),
-        matter(locale, "310104000303", ["住房公积金账户查询", "Check a housing fund account", "住房公積金賬戶查詢"], HPF, "kind-query", "identity-card", false),
+        matter(
+            locale,
+            "310104000101",
+            [
+                "个人社保缴费证明打印",
+                "Print a social insurance payment certificate",
+                "個人社保繳費證明列印",
+            ],
+            HRSS,
+            "kind-print",
+            "identity-card-face",
+            false,
+        ),
+        matter(
+            locale,
+            "310104000202",
+            ["居住证签注", "Extend a residence permit", "居住證簽注"],
+            PSB,
+            "kind-apply",
+            "identity-card-face",
+            false,
+        ),
+        matter(
+            locale,
+            "310104000303",
+            [
+                "住房公积金账户查询",
+                "Check a housing fund account",
+                "住房公積金賬戶查詢",
+            ],
+            HPF,
+            "kind-query",
+            "identity-card",
+            false,
+        ),
     ]));
     c.set_bundles(model(vec![matter(
         locale,
         "310104900001",
-        ["开办饭店一件事", "Open a restaurant: one visit", "開辦飯店一件事"],
+        [
+            "开办饭店一件事",
+            "Open a restaurant: one visit",
+            "開辦飯店一件事",
+        ],
         SAMR,
         "kind-apply",
         "identity-card-face",
@@ -132,14 +219,45 @@ fn guide(window: &AppWindow, locale: &str) {
         ),
     });
     g.set_materials(model(vec![
-        Material { name: l(locale, "居民身份证", "Resident ID card", "居民身份證"), note: l(locale, "原件", "Original", "原件"), e_licence: true },
-        Material { name: l(locale, "居住证", "Residence permit", "居住證"), note: SharedString::new(), e_licence: true },
-        Material { name: l(locale, "劳动合同或租赁合同", "Work contract or tenancy agreement", "勞動合同或租賃合同"), note: l(locale, "复印件一份", "One copy", "複印件一份"), e_licence: false },
+        Material {
+            name: l(locale, "居民身份证", "Resident ID card", "居民身份證"),
+            note: l(locale, "原件", "Original", "原件"),
+            e_licence: true,
+        },
+        Material {
+            name: l(locale, "居住证", "Residence permit", "居住證"),
+            note: SharedString::new(),
+            e_licence: true,
+        },
+        Material {
+            name: l(
+                locale,
+                "劳动合同或租赁合同",
+                "Work contract or tenancy agreement",
+                "勞動合同或租賃合同",
+            ),
+            note: l(locale, "复印件一份", "One copy", "複印件一份"),
+            e_licence: false,
+        },
     ]));
     g.set_situations(model(vec![
-        Situation { id: s("01"), label: l(locale, "在沪就业", "Working in Shanghai", "在滬就業") },
-        Situation { id: s("02"), label: l(locale, "在沪居住（租房）", "Living in Shanghai (renting)", "在滬居住（租房）") },
-        Situation { id: s("03"), label: l(locale, "在沪就读", "Studying in Shanghai", "在滬就讀") },
+        Situation {
+            id: s("01"),
+            label: l(locale, "在沪就业", "Working in Shanghai", "在滬就業"),
+        },
+        Situation {
+            id: s("02"),
+            label: l(
+                locale,
+                "在沪居住（租房）",
+                "Living in Shanghai (renting)",
+                "在滬居住（租房）",
+            ),
+        },
+        Situation {
+            id: s("03"),
+            label: l(locale, "在沪就读", "Studying in Shanghai", "在滬就讀"),
+        },
     ]));
     g.set_selected_situation(1);
 }
@@ -147,7 +265,13 @@ fn guide(window: &AppWindow, locale: &str) {
 /// The sample form: name, ID and address locked from the card; a phone with a validation
 /// message; a choice; a date; a count; and an address typed with the keyboard.
 fn form(window: &AppWindow, locale: &str, bad_phone: bool) {
-    let f = |id: &str, label: SharedString, kind: FieldKind, value: &str, hint: &str, locked: bool, error: &str| FormField {
+    let f = |id: &str,
+             label: SharedString,
+             kind: FieldKind,
+             value: &str,
+             hint: &str,
+             locked: bool,
+             error: &str| FormField {
         id: s(id),
         label,
         kind,
@@ -155,31 +279,108 @@ fn form(window: &AppWindow, locale: &str, bad_phone: bool) {
         hint: s(hint),
         required: true,
         locked,
-        error: if error.is_empty() { SharedString::new() } else { tr(locale, error).into() },
+        error: if error.is_empty() {
+            SharedString::new()
+        } else {
+            tr(locale, error).into()
+        },
         choices: model(Vec::new()),
     };
-    let mut purpose = f("purpose", l(locale, "证明用途", "Purpose", "證明用途"), FieldKind::Choice, "1", "", false, "");
+    let mut purpose = f(
+        "purpose",
+        l(locale, "证明用途", "Purpose", "證明用途"),
+        FieldKind::Choice,
+        "1",
+        "",
+        false,
+        "",
+    );
     purpose.choices = model(vec![
         l(locale, "个人留存", "For myself", "個人留存"),
         l(locale, "单位办事", "For an employer", "單位辦事"),
         l(locale, "其他", "Other", "其他"),
     ]);
     let fields = vec![
-        f("name", l(locale, "姓名", "Name", "姓名"), FieldKind::Text, SAMPLE_NAME, "", true, ""),
-        f("id_number", l(locale, "公民身份号码", "ID number", "公民身份號碼"), FieldKind::IdNumber, SAMPLE_ID, "", true, ""),
-        f("card_address", l(locale, "户籍地址", "Registered address", "戶籍地址"), FieldKind::Address, SAMPLE_ADDRESS, "", true, ""),
-        f("phone", l(locale, "联系电话", "Mobile phone", "聯繫電話"), FieldKind::Phone, if bad_phone { "1380013800" } else { "13800138000" }, "13800138000", false, if bad_phone { "valid-phone" } else { "" }),
+        f(
+            "name",
+            l(locale, "姓名", "Name", "姓名"),
+            FieldKind::Text,
+            SAMPLE_NAME,
+            "",
+            true,
+            "",
+        ),
+        f(
+            "id_number",
+            l(locale, "公民身份号码", "ID number", "公民身份號碼"),
+            FieldKind::IdNumber,
+            SAMPLE_ID,
+            "",
+            true,
+            "",
+        ),
+        f(
+            "card_address",
+            l(locale, "户籍地址", "Registered address", "戶籍地址"),
+            FieldKind::Address,
+            SAMPLE_ADDRESS,
+            "",
+            true,
+            "",
+        ),
+        f(
+            "phone",
+            l(locale, "联系电话", "Mobile phone", "聯繫電話"),
+            FieldKind::Phone,
+            if bad_phone {
+                "1380013800"
+            } else {
+                "13800138000"
+            },
+            "13800138000",
+            false,
+            if bad_phone { "valid-phone" } else { "" },
+        ),
         purpose,
-        f("from", l(locale, "起始月份", "From month", "起始月份"), FieldKind::Date, "", "2024-01", false, ""),
-        f("address", l(locale, "现居住地址", "Current address", "現居住地址"), FieldKind::Address, "上海市浦东新区", "上海市浦东新区世纪大道100号", false, ""),
-        f("copies", l(locale, "份数", "Copies", "份數"), FieldKind::Number, "2", "1", false, ""),
+        f(
+            "from",
+            l(locale, "起始月份", "From month", "起始月份"),
+            FieldKind::Date,
+            "",
+            "2024-01",
+            false,
+            "",
+        ),
+        f(
+            "address",
+            l(locale, "现居住地址", "Current address", "現居住地址"),
+            FieldKind::Address,
+            "上海市浦东新区",
+            "上海市浦东新区世纪大道100号",
+            false,
+            "",
+        ),
+        f(
+            "copies",
+            l(locale, "份数", "Copies", "份數"),
+            FieldKind::Number,
+            "2",
+            "1",
+            false,
+            "",
+        ),
     ];
     window.global::<Form>().set_fields(model(fields));
 }
 
 fn header(window: &AppWindow, locale: &str, step: i32) {
     let app = window.global::<App>();
-    app.set_matter_name(l(locale, "居住证签注", "Extend a residence permit", "居住證簽注"));
+    app.set_matter_name(l(
+        locale,
+        "居住证签注",
+        "Extend a residence permit",
+        "居住證簽注",
+    ));
     app.set_step(step);
     app.set_step_count(if step > 0 { 6 } else { 0 });
 }
@@ -280,7 +481,12 @@ pub fn show(window: &AppWindow, page: &str, locale: &str) -> anyhow::Result<()> 
             q.set_state(StatusState::Found);
             q.set_result(StatusResult {
                 receipt_number: s(SAMPLE_RECEIPT),
-                matter_name: l(locale, "居住证签注", "Extend a residence permit", "居住證簽注"),
+                matter_name: l(
+                    locale,
+                    "居住证签注",
+                    "Extend a residence permit",
+                    "居住證簽注",
+                ),
                 status_label: tr(locale, "status-in-review").into(),
                 severity: 0,
                 submitted_at: s("2024-05-01 23:05"),

@@ -175,7 +175,8 @@ fn run_peer(
         .collect();
     let pairs_file = work.join("pairs.json");
     let body = serde_json::to_vec(&list).map_err(|e| e.to_string())?;
-    std::fs::write(&pairs_file, body).map_err(|e| format!("write {}: {e}", pairs_file.display()))?;
+    std::fs::write(&pairs_file, body)
+        .map_err(|e| format!("write {}: {e}", pairs_file.display()))?;
     let mut reasons = Vec::new();
     for python in pythons(root) {
         let out = Command::new(&python)
@@ -201,7 +202,11 @@ fn run_peer(
             Ok(v) => v,
             Err(_) => {
                 let err = String::from_utf8_lossy(&out.stderr);
-                reasons.push(format!("{}: {}", python.display(), err.lines().last().unwrap_or("no output")));
+                reasons.push(format!(
+                    "{}: {}",
+                    python.display(),
+                    err.lines().last().unwrap_or("no output")
+                ));
                 continue;
             }
         };
@@ -218,7 +223,11 @@ fn run_peer(
         match (ms, scores) {
             (Some(ms), Some(scores)) => {
                 return Ok(Peer {
-                    version: v.get("opencv").and_then(|s| s.as_str()).unwrap_or("?").to_string(),
+                    version: v
+                        .get("opencv")
+                        .and_then(|s| s.as_str())
+                        .unwrap_or("?")
+                        .to_string(),
                     ms,
                     scores,
                 })
@@ -247,7 +256,12 @@ fn pythons(root: &Path) -> Vec<PathBuf> {
 }
 
 /// A test photo's path, making the card-sized crop for `card:NAME`.
-fn picture_path(engine: &mut FaceEngine, photos: &Path, work: &Path, spec: &str) -> anyhow::Result<PathBuf> {
+fn picture_path(
+    engine: &mut FaceEngine,
+    photos: &Path,
+    work: &Path,
+    spec: &str,
+) -> anyhow::Result<PathBuf> {
     let Some(name) = spec.strip_prefix("card:") else {
         return Ok(photos.join(spec));
     };
@@ -259,14 +273,19 @@ fn picture_path(engine: &mut FaceEngine, photos: &Path, work: &Path, spec: &str)
         .with_context(|| format!("no face in {name} to make a card photo from"))?;
     let card = card_crop(&src, face)?;
     let path = work.join(format!("card-{name}.png"));
-    card.save(&path).with_context(|| format!("write {}", path.display()))?;
+    card.save(&path)
+        .with_context(|| format!("write {}", path.display()))?;
     Ok(path)
 }
 
 /// Head and shoulders around the face at the card's proportions, scaled to 102x126.
 fn card_crop(src: &Frame, face: &Detection) -> anyhow::Result<image::RgbImage> {
-    let img = image::RgbImage::from_raw(src.width() as u32, src.height() as u32, src.view().data().to_vec())
-        .context("picture size")?;
+    let img = image::RgbImage::from_raw(
+        src.width() as u32,
+        src.height() as u32,
+        src.view().data().to_vec(),
+    )
+    .context("picture size")?;
     let [x, y, w, h] = face.bbox;
     let cw = w / 0.6;
     let ch = cw * 126.0 / 102.0;
@@ -275,7 +294,12 @@ fn card_crop(src: &Frame, face: &Detection) -> anyhow::Result<image::RgbImage> {
     let cw = (cw as u32).min(img.width() - cx).max(1);
     let ch = (ch as u32).min(img.height() - cy).max(1);
     let crop = image::imageops::crop_imm(&img, cx, cy, cw, ch).to_image();
-    Ok(image::imageops::resize(&crop, 102, 126, image::imageops::FilterType::Triangle))
+    Ok(image::imageops::resize(
+        &crop,
+        102,
+        126,
+        image::imageops::FilterType::Triangle,
+    ))
 }
 
 fn short(spec: &str) -> String {
@@ -319,7 +343,11 @@ mod tests {
 
     #[test]
     fn a_missing_peer_is_reported_not_invented() {
-        let rows = rows(20.0, &[Some(0.7); 5], Err("opencv-python unavailable (x)".into()));
+        let rows = rows(
+            20.0,
+            &[Some(0.7); 5],
+            Err("opencv-python unavailable (x)".into()),
+        );
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].peer_value, None);
         assert!(rows[0].peer.contains("unavailable"));
@@ -341,7 +369,10 @@ mod tests {
         let by_name = |n: &str| rows.iter().find(|r| r.name == n).unwrap();
         assert!(by_name("face_score_card_obama_vs_obama2").ok);
         assert!(!by_name("face_score_card_obama_vs_obama3").ok, "0.10 apart");
-        assert!(by_name("face_score_obama_vs_obama_partial_face2").ok, "neither found a face");
+        assert!(
+            by_name("face_score_obama_vs_obama_partial_face2").ok,
+            "neither found a face"
+        );
         let worst = by_name("face_score_max_abs_diff");
         assert!((worst.value - 0.10).abs() < 1e-6);
         assert!(!worst.ok);

@@ -53,8 +53,16 @@ pub fn run(_config: &Config) -> anyhow::Result<Vec<BenchRow>> {
 
     let mut rows = Vec::new();
     for (name, fingerprint, bytes) in [
-        ("idcard_read_text_photo_115200_median", false, FRAMES_TEXT_PHOTO),
-        ("idcard_read_with_fingerprint_115200_median", true, FRAMES_FINGERPRINT),
+        (
+            "idcard_read_text_photo_115200_median",
+            false,
+            FRAMES_TEXT_PHOTO,
+        ),
+        (
+            "idcard_read_with_fingerprint_115200_median",
+            true,
+            FRAMES_FINGERPRINT,
+        ),
     ] {
         reader.config_mut().read_fingerprint = fingerprint;
         let value = time_reads(&mut reader)?;

@@ -5,10 +5,10 @@
 use serde::Serialize;
 
 mod catalog_update;
-mod outbox;
 mod face;
-mod search;
 mod idcard;
+mod outbox;
+mod search;
 
 /// One line of the benchmark table.
 #[derive(Debug, Clone, Serialize)]

@@ -39,7 +39,10 @@ fn submission(i: usize) -> NewSubmission {
         },
         form: BTreeMap::from([
             ("phone".to_string(), format!("138{:08}", i % 100_000_000)),
-            ("address".to_string(), "上海市徐汇区漕溪北路336号".to_string()),
+            (
+                "address".to_string(),
+                "上海市徐汇区漕溪北路336号".to_string(),
+            ),
             ("reason".to_string(), "申请补办".to_string()),
         ]),
         attachments: vec![],
@@ -72,7 +75,10 @@ fn enqueue_vs_bare_insert() -> anyhow::Result<Vec<BenchRow>> {
         let e = t.elapsed().as_secs_f64() * 1000.0;
         let id = uuid::Uuid::now_v7().to_string();
         let t = Instant::now();
-        bare.execute("INSERT INTO t (id, payload) VALUES (?1, ?2)", rusqlite::params![id, blob])?;
+        bare.execute(
+            "INSERT INTO t (id, payload) VALUES (?1, ?2)",
+            rusqlite::params![id, blob],
+        )?;
         let b = t.elapsed().as_secs_f64() * 1000.0;
         // The first few warm the page cache and the statement caches.
         if i >= 20 {
@@ -136,7 +142,10 @@ fn drain_backlog() -> anyhow::Result<Vec<BenchRow>> {
         report.errors
     );
     let stored = sim.stats()?.submissions;
-    anyhow::ensure!(stored as usize == BACKLOG, "the platform stored {stored} of {BACKLOG}");
+    anyhow::ensure!(
+        stored as usize == BACKLOG,
+        "the platform stored {stored} of {BACKLOG}"
+    );
     let rate = BACKLOG as f64 / secs;
     drop(rt);
     drop(sim);
@@ -146,7 +155,11 @@ fn drain_backlog() -> anyhow::Result<Vec<BenchRow>> {
     Ok(vec![
         BenchRow::new("outbox_drain_10k_mtls_rate", rate, "1/s")
             .target(">= 5000/s", rate >= 5000.0),
-        BenchRow::new("outbox_drain_10k_batches", f64::from(report.batches), "count"),
+        BenchRow::new(
+            "outbox_drain_10k_batches",
+            f64::from(report.batches),
+            "count",
+        ),
         BenchRow::new("peak_rss_vmhwm", peak_mib, "MiB"),
     ])
 }

@@ -92,8 +92,16 @@ pub fn is_matter_code(code: &str) -> bool {
 fn form_problems(form: &FormSchema, at: &str, out: &mut Vec<String>) {
     let mut ids = HashSet::new();
     for f in &form.fields {
-        if f.id.is_empty() || !f.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-            out.push(format!("{at}: field id {:?} must be lowercase ascii, digits, _", f.id));
+        if f.id.is_empty()
+            || !f
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            out.push(format!(
+                "{at}: field id {:?} must be lowercase ascii, digits, _",
+                f.id
+            ));
         }
         if !ids.insert(f.id.as_str()) {
             out.push(format!("{at}: field {} appears twice", f.id));
@@ -131,7 +139,12 @@ mod tests {
         assert!(c.notice.starts_with("SAMPLE DATA"));
         // Every matter's examples form a valid form (what `outbox add` sends by default).
         for m in &c.matters {
-            assert_eq!(m.form.validate(&m.form.example_values()), Ok(()), "{}", m.code);
+            assert_eq!(
+                m.form.validate(&m.form.example_values()),
+                Ok(()),
+                "{}",
+                m.code
+            );
         }
     }
 
@@ -158,7 +171,10 @@ mod tests {
             "is required",
             "unknown member matter 310104999999",
         ] {
-            assert!(p.iter().any(|x| x.contains(want)), "missing {want:?} in {p:#?}");
+            assert!(
+                p.iter().any(|x| x.contains(want)),
+                "missing {want:?} in {p:#?}"
+            );
         }
     }
 

@@ -59,12 +59,28 @@ impl CatalogDiff {
     /// The report as text.
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "catalog version {} -> {}", self.old_version, self.new_version);
+        let _ = writeln!(
+            s,
+            "catalog version {} -> {}",
+            self.old_version, self.new_version
+        );
         for c in &self.catalog_changes {
             let _ = writeln!(s, "  {c}");
         }
-        render_items(&mut s, "matters", &self.matters_added, &self.matters_removed, &self.matters_changed);
-        render_items(&mut s, "bundles", &self.bundles_added, &self.bundles_removed, &self.bundles_changed);
+        render_items(
+            &mut s,
+            "matters",
+            &self.matters_added,
+            &self.matters_removed,
+            &self.matters_changed,
+        );
+        render_items(
+            &mut s,
+            "bundles",
+            &self.bundles_added,
+            &self.bundles_removed,
+            &self.bundles_changed,
+        );
         if self.no_content_change() {
             let _ = writeln!(s, "no matter or bundle changed");
         }
@@ -78,7 +94,13 @@ impl CatalogDiff {
     }
 }
 
-fn render_items(s: &mut String, what: &str, added: &[Named], removed: &[Named], changed: &[Changed]) {
+fn render_items(
+    s: &mut String,
+    what: &str,
+    added: &[Named],
+    removed: &[Named],
+    changed: &[Changed],
+) {
     if added.is_empty() && removed.is_empty() && changed.is_empty() {
         return;
     }
@@ -129,10 +151,20 @@ pub fn diff(old: &Catalog, new: &Catalog) -> CatalogDiff {
         |t| format!("{} {} ({})", t.name_zh, t.name_en, word(&t.audience)),
     );
 
-    let (matters_added, matters_removed, matters_changed) =
-        items(&old.matters, &new.matters, |m| &m.code, named_matter, matter_changes);
-    let (bundles_added, bundles_removed, bundles_changed) =
-        items(&old.bundles, &new.bundles, |b| &b.code, named_bundle, bundle_changes);
+    let (matters_added, matters_removed, matters_changed) = items(
+        &old.matters,
+        &new.matters,
+        |m| &m.code,
+        named_matter,
+        matter_changes,
+    );
+    let (bundles_added, bundles_removed, bundles_changed) = items(
+        &old.bundles,
+        &new.bundles,
+        |b| &b.code,
+        named_bundle,
+        bundle_changes,
+    );
 
     let mut warnings = Vec::new();
     if new.version <= old.version {
@@ -247,14 +279,19 @@ impl Changes<'_> {
 
     fn word<T: PartialEq + Serialize>(&mut self, what: &str, old: &T, new: &T) {
         if old != new {
-            self.0.push(format!("{what}: {} -> {}", word(old), word(new)));
+            self.0
+                .push(format!("{what}: {} -> {}", word(old), word(new)));
         }
     }
 
     /// Long texts (guides) are only said to have changed.
     fn long(&mut self, what: &str, old: &str, new: &str) {
         if old != new {
-            self.0.push(format!("{what} changed ({} -> {} characters)", old.chars().count(), new.chars().count()));
+            self.0.push(format!(
+                "{what} changed ({} -> {} characters)",
+                old.chars().count(),
+                new.chars().count()
+            ));
         }
     }
 
@@ -286,16 +323,35 @@ fn matter_changes(o: &Matter, n: &Matter) -> Vec<String> {
     c.text("theme", &o.theme, &n.theme);
     c.word("kind", &o.kind, &n.kind);
     c.word("identity check", &o.identity, &n.identity);
-    c.word("alternative to the face check", &o.non_face_alternative, &n.non_face_alternative);
-    c.value("legal time limit (working days)", &o.legal_days, &n.legal_days);
-    c.value("promised time limit (working days)", &o.promised_days, &n.promised_days);
+    c.word(
+        "alternative to the face check",
+        &o.non_face_alternative,
+        &n.non_face_alternative,
+    );
+    c.value(
+        "legal time limit (working days)",
+        &o.legal_days,
+        &n.legal_days,
+    );
+    c.value(
+        "promised time limit (working days)",
+        &o.promised_days,
+        &n.promised_days,
+    );
     if o.fee_fen != n.fee_fen {
         c.push(format!("fee: {} -> {}", yuan(o.fee_fen), yuan(n.fee_fen)));
     }
     c.long("guide (zh)", &o.guide_zh, &n.guide_zh);
     c.long("guide (en)", &o.guide_en, &n.guide_en);
     if o.popular != n.popular {
-        c.push(if n.popular { "now shown among popular matters" } else { "no longer shown among popular matters" }.into());
+        c.push(
+            if n.popular {
+                "now shown among popular matters"
+            } else {
+                "no longer shown among popular matters"
+            }
+            .into(),
+        );
     }
     list_changes(&mut out, "keyword", &o.keywords, &n.keywords);
     materials(&mut out, "material", &o.materials, &n.materials);
@@ -328,7 +384,10 @@ fn bundle_changes(o: &Bundle, n: &Bundle) -> Vec<String> {
     c.long("guide (en)", &o.guide_en, &n.guide_en);
     list_changes(&mut out, "member matter", &o.matters, &n.matters);
     if o.matters != n.matters && sorted(&o.matters) == sorted(&n.matters) {
-        out.push(format!("member matters reordered: {}", n.matters.join(", ")));
+        out.push(format!(
+            "member matters reordered: {}",
+            n.matters.join(", ")
+        ));
     }
     list_changes(&mut out, "keyword", &o.keywords, &n.keywords);
     form_changes(&mut out, &o.form, &n.form);
@@ -353,13 +412,20 @@ fn list_changes(out: &mut Vec<String>, what: &str, old: &[String], new: &[String
 
 /// Materials compared by their Chinese name (what the citizen brings).
 fn materials(out: &mut Vec<String>, what: &str, old: &[Material], new: &[Material]) {
-    keyed(out, what, old, new, |m| m.name_zh.clone(), |m| {
-        let mut s = m.name_en.clone();
-        if let Some(e) = &m.e_licence {
-            let _ = write!(s, " (e-licence {e})");
-        }
-        s
-    });
+    keyed(
+        out,
+        what,
+        old,
+        new,
+        |m| m.name_zh.clone(),
+        |m| {
+            let mut s = m.name_en.clone();
+            if let Some(e) = &m.e_licence {
+                let _ = write!(s, " (e-licence {e})");
+            }
+            s
+        },
+    );
 }
 
 /// Added, removed and changed entries of a keyed list, each described by `show`.
@@ -375,7 +441,12 @@ fn keyed<T>(
         match old.iter().find(|o| key(o) == key(n)) {
             None => out.push(format!("{what} {} added: {}", key(n), show(n))),
             Some(o) if show(o) != show(n) => {
-                out.push(format!("{what} {} changed: {} -> {}", key(n), show(o), show(n)));
+                out.push(format!(
+                    "{what} {} changed: {} -> {}",
+                    key(n),
+                    show(o),
+                    show(n)
+                ));
             }
             Some(_) => {}
         }
@@ -389,7 +460,11 @@ fn keyed<T>(
 fn form_changes(out: &mut Vec<String>, old: &FormSchema, new: &FormSchema) {
     for nf in &new.fields {
         match old.field(&nf.id) {
-            None => out.push(format!("form field {} added: {}", nf.id, describe_field(nf))),
+            None => out.push(format!(
+                "form field {} added: {}",
+                nf.id,
+                describe_field(nf)
+            )),
             Some(of) => {
                 let mut lines = Vec::new();
                 field_changes(&mut lines, of, nf);
@@ -400,10 +475,24 @@ fn form_changes(out: &mut Vec<String>, old: &FormSchema, new: &FormSchema) {
         }
     }
     for of in old.fields.iter().filter(|f| new.field(&f.id).is_none()) {
-        out.push(format!("form field {} removed: {}", of.id, describe_field(of)));
+        out.push(format!(
+            "form field {} removed: {}",
+            of.id,
+            describe_field(of)
+        ));
     }
-    let old_order: Vec<&str> = old.fields.iter().filter(|f| new.field(&f.id).is_some()).map(|f| f.id.as_str()).collect();
-    let new_order: Vec<&str> = new.fields.iter().filter(|f| old.field(&f.id).is_some()).map(|f| f.id.as_str()).collect();
+    let old_order: Vec<&str> = old
+        .fields
+        .iter()
+        .filter(|f| new.field(&f.id).is_some())
+        .map(|f| f.id.as_str())
+        .collect();
+    let new_order: Vec<&str> = new
+        .fields
+        .iter()
+        .filter(|f| old.field(&f.id).is_some())
+        .map(|f| f.id.as_str())
+        .collect();
     if old_order != new_order {
         out.push(format!("form fields reordered: {}", new_order.join(", ")));
     }
@@ -429,7 +518,14 @@ fn field_changes(out: &mut Vec<String>, o: &Field, n: &Field) {
     c.text("label (en)", &o.label_en, &n.label_en);
     c.word("kind", &o.kind, &n.kind);
     if o.required != n.required {
-        c.push(if n.required { "now required" } else { "now optional" }.into());
+        c.push(
+            if n.required {
+                "now required"
+            } else {
+                "now optional"
+            }
+            .into(),
+        );
     }
     c.value("minimum length", &opt(&o.min_len), &opt(&n.min_len));
     c.value("maximum length", &opt(&o.max_len), &opt(&n.max_len));

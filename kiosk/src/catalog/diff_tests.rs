@@ -14,7 +14,10 @@ fn identical_catalogs_differ_only_in_version() {
     let (old, new) = pair();
     let d = diff(&old, &new);
     assert!(d.no_content_change());
-    assert_eq!(d.catalog_changes, vec![format!("version: {} -> {}", old.version, new.version)]);
+    assert_eq!(
+        d.catalog_changes,
+        vec![format!("version: {} -> {}", old.version, new.version)]
+    );
     assert!(d.warnings.is_empty(), "{:?}", d.warnings);
     assert!(d.render().contains("no matter or bundle changed"));
 }
@@ -30,10 +33,18 @@ fn added_withdrawn_and_changed_matters_are_named_with_their_changes() {
     new.matters.push(added);
     // Withdraw a matter that no bundle uses.
     let in_bundle = |c: &str| new.bundles.iter().any(|b| b.matters.iter().any(|m| m == c));
-    let gone_at = new.matters.iter().position(|m| !in_bundle(&m.code)).unwrap();
+    let gone_at = new
+        .matters
+        .iter()
+        .position(|m| !in_bundle(&m.code))
+        .unwrap();
     let gone = new.matters.remove(gone_at);
     // Change a matter's fee, a material and its form.
-    let m = new.matters.iter_mut().find(|m| m.form.fields.len() >= 2).unwrap();
+    let m = new
+        .matters
+        .iter_mut()
+        .find(|m| m.form.fields.len() >= 2)
+        .unwrap();
     let changed_code = m.code.clone();
     m.fee_fen += 2050;
     m.materials.push(Material {
@@ -73,9 +84,18 @@ fn added_withdrawn_and_changed_matters_are_named_with_their_changes() {
         assert!(has(want), "missing {want:?} in {:#?}", ch.changes);
     }
     let text = d.render();
-    assert!(text.contains("matters: 1 added, 1 withdrawn, 1 changed"), "{text}");
-    assert!(text.contains(&format!("- {} {}", gone.code, gone.name_zh)), "{text}");
-    assert!(text.contains("+ 310104999901 测试新事项 (Test new matter)"), "{text}");
+    assert!(
+        text.contains("matters: 1 added, 1 withdrawn, 1 changed"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("- {} {}", gone.code, gone.name_zh)),
+        "{text}"
+    );
+    assert!(
+        text.contains("+ 310104999901 测试新事项 (Test new matter)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -88,9 +108,21 @@ fn bundles_dates_and_warnings() {
     b.name_en = "Renamed bundle".into();
     new.matters.truncate(100);
     let d = diff(&old, &new);
-    assert!(d.catalog_changes.iter().any(|c| c.starts_with("expires_at: ")));
-    let bc = d.bundles_changed.iter().find(|c| c.code == old.bundles[0].code).unwrap();
-    assert!(bc.changes.contains(&format!("member matter removed: {member}")), "{:?}", bc.changes);
+    assert!(d
+        .catalog_changes
+        .iter()
+        .any(|c| c.starts_with("expires_at: ")));
+    let bc = d
+        .bundles_changed
+        .iter()
+        .find(|c| c.code == old.bundles[0].code)
+        .unwrap();
+    assert!(
+        bc.changes
+            .contains(&format!("member matter removed: {member}")),
+        "{:?}",
+        bc.changes
+    );
     assert!(bc.changes.iter().any(|c| c.contains("Renamed bundle")));
     let w = d.warnings.join("\n");
     assert!(w.contains("not greater than"), "{w}");

@@ -199,11 +199,9 @@ impl Field {
                 })?;
                 self.check_range(n)
             }
-            FieldKind::Date => {
-                chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                    .map(|_| ())
-                    .map_err(|_| self.err(FieldErrorCode::BadDate, "is not a date (YYYY-MM-DD)"))
-            }
+            FieldKind::Date => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .map(|_| ())
+                .map_err(|_| self.err(FieldErrorCode::BadDate, "is not a date (YYYY-MM-DD)")),
             FieldKind::Phone => {
                 if is_phone(value) {
                     Ok(())
@@ -236,8 +234,14 @@ impl Field {
 
     fn check_range(&self, n: f64) -> Result<(), FieldError> {
         if self.min.is_some_and(|min| n < min) || self.max.is_some_and(|max| n > max) {
-            let lo = self.min.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
-            let hi = self.max.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+            let lo = self
+                .min
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "-".into());
+            let hi = self
+                .max
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "-".into());
             return Err(self.err(
                 FieldErrorCode::OutOfRange,
                 format!("must be between {lo} and {hi}"),
@@ -325,7 +329,10 @@ mod tests {
         num.max = Some(500.0);
         assert!(num.check("12").is_ok());
         assert_eq!(num.check("0").unwrap_err().code, FieldErrorCode::OutOfRange);
-        assert_eq!(num.check("1.5").unwrap_err().code, FieldErrorCode::NotANumber);
+        assert_eq!(
+            num.check("1.5").unwrap_err().code,
+            FieldErrorCode::NotANumber
+        );
         let amount = field(FieldKind::Amount);
         assert!(amount.check("100.50").is_ok());
         assert!(amount.check("100.505").is_err());
@@ -338,13 +345,22 @@ mod tests {
             label_en: "A".into(),
         }];
         assert!(choice.check("a").is_ok());
-        assert_eq!(choice.check("b").unwrap_err().code, FieldErrorCode::NotAChoice);
+        assert_eq!(
+            choice.check("b").unwrap_err().code,
+            FieldErrorCode::NotAChoice
+        );
         let mut text = field(FieldKind::Text);
         text.min_len = Some(2);
         text.max_len = Some(4);
-        assert!(text.check("张三").is_ok(), "length counts characters, not bytes");
+        assert!(
+            text.check("张三").is_ok(),
+            "length counts characters, not bytes"
+        );
         assert_eq!(text.check("张").unwrap_err().code, FieldErrorCode::TooShort);
-        assert_eq!(text.check("张三丰李四").unwrap_err().code, FieldErrorCode::TooLong);
+        assert_eq!(
+            text.check("张三丰李四").unwrap_err().code,
+            FieldErrorCode::TooLong
+        );
     }
 
     #[test]

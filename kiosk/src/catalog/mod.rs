@@ -56,7 +56,10 @@ pub fn load_active(store: &mut Store) -> anyhow::Result<Catalog> {
         catalog_json: json,
         envelope: None,
     })?;
-    tracing::info!(version = catalog.version, "installed the bundled sample catalog");
+    tracing::info!(
+        version = catalog.version,
+        "installed the bundled sample catalog"
+    );
     Ok(catalog)
 }
 
@@ -80,7 +83,9 @@ mod tests {
         assert!(parse(b"{").unwrap_err().to_string().contains("not valid"));
         let mut c = sample::generate().unwrap();
         c.matters.clear();
-        let err = parse(&serde_json::to_vec(&c).unwrap()).unwrap_err().to_string();
+        let err = parse(&serde_json::to_vec(&c).unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("has no matters"), "{err}");
     }
 }

@@ -65,8 +65,8 @@ mod tests {
     use base64::Engine as _;
 
     use super::*;
-    use crate::catalog::test_support::*;
     use crate::catalog;
+    use crate::catalog::test_support::*;
 
     #[test]
     fn the_hook_asks_past_stored_versions_and_stages_or_refuses() {
@@ -79,7 +79,10 @@ mod tests {
         let future = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
         let env = envelope(&json(&catalog(2, &future)), "admin-2026", &key);
         let said = pull.on_envelope(&mut store, &env).unwrap();
-        assert!(said.starts_with("staged version 2 (673 matters, signed by admin-2026)"), "{said}");
+        assert!(
+            said.starts_with("staged version 2 (673 matters, signed by admin-2026)"),
+            "{said}"
+        );
         assert_eq!(pull.have_version(&mut store).unwrap(), 2);
         let said = pull.on_envelope(&mut store, &env).unwrap();
         assert_eq!(said, "refused: version_not_newer");

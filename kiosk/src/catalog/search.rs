@@ -281,7 +281,15 @@ mod tests {
         let (c, i) = index();
         let bundle = c.bundles.iter().find(|b| b.name_zh == "开办饭店").unwrap();
         let ok = |hit: &SearchHit| hit.code == bundle.code || bundle.matters.contains(&hit.code);
-        for q in ["kbfd", "kai ban fan dian", "kaibanfandian", "开办饭店", "restaurant", "KBFD", " 开办 饭店 "] {
+        for q in [
+            "kbfd",
+            "kai ban fan dian",
+            "kaibanfandian",
+            "开办饭店",
+            "restaurant",
+            "KBFD",
+            " 开办 饭店 ",
+        ] {
             let hit = first(&i, q);
             assert!(ok(&hit), "{q:?} gave {hit:?} first");
         }
@@ -301,7 +309,10 @@ mod tests {
         // A code finds its matter exactly.
         let code = &i.search("居住证申领", 1)[0].code;
         let by_code = first(&i, code);
-        assert_eq!((by_code.code.as_str(), by_code.tier), (code.as_str(), MatchTier::Exact));
+        assert_eq!(
+            (by_code.code.as_str(), by_code.tier),
+            (code.as_str(), MatchTier::Exact)
+        );
         // A keyword-only hit: 低保 is a keyword of the minimum living allowance.
         let kw = first(&i, "低保");
         assert_eq!(kw.tier, MatchTier::Keyword);

@@ -207,9 +207,13 @@ pub enum Refusal {
     BadSignature { keyid: String },
     #[error("the payload is not catalog JSON: {0}")]
     PayloadNotJson(String),
-    #[error("catalog version {version} is not newer than version {installed} already on this kiosk")]
+    #[error(
+        "catalog version {version} is not newer than version {installed} already on this kiosk"
+    )]
     VersionNotNewer { version: u64, installed: u64 },
-    #[error("the catalog expired at {expires_at}, more than the {grace_s} s grace before now ({now})")]
+    #[error(
+        "the catalog expired at {expires_at}, more than the {grace_s} s grace before now ({now})"
+    )]
     Expired {
         expires_at: String,
         now: String,
@@ -489,7 +493,9 @@ fn check_version_and_expiry(
         if is_past_grace(t.with_timezone(&Utc), policy.now, policy.grace_s) {
             refusals.push(Refusal::Expired {
                 expires_at: text.to_string(),
-                now: policy.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                now: policy
+                    .now
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 grace_s: policy.grace_s,
             });
         }

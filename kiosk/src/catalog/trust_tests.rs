@@ -64,11 +64,17 @@ fn a_signature_by_an_unknown_key_is_refused_naming_the_key() {
     let r = refused(&env, &keys(&[trusted]), &policy(NOW, None));
     assert_eq!(codes(&r), ["unknown_key"]);
     let text = r[0].to_string();
-    assert!(text.contains("mallory") && text.contains("admin-2026"), "{text}");
+    assert!(
+        text.contains("mallory") && text.contains("admin-2026"),
+        "{text}"
+    );
     // An unknown key that claims a trusted key id is a bad signature.
     let env = envelope(&json(&catalog(5, LATER)), "admin-2026", &stranger);
     let (_, trusted) = admin(7, "admin-2026");
-    assert_eq!(codes(&refused(&env, &keys(&[trusted]), &policy(NOW, None))), ["bad_signature"]);
+    assert_eq!(
+        codes(&refused(&env, &keys(&[trusted]), &policy(NOW, None))),
+        ["bad_signature"]
+    );
 }
 
 #[test]
@@ -79,7 +85,9 @@ fn equal_and_lower_versions_are_rollbacks() {
         let env = envelope(&json(&catalog(v, LATER)), "admin-2026", &key);
         let r = refused(&env, &keys, &policy(NOW, Some((5, 673))));
         assert_eq!(codes(&r), ["version_not_newer"], "version {v}");
-        assert!(r[0].to_string().contains(&format!("version {v} is not newer than version 5")));
+        assert!(r[0]
+            .to_string()
+            .contains(&format!("version {v} is not newer than version 5")));
     }
 }
 
@@ -87,7 +95,11 @@ fn equal_and_lower_versions_are_rollbacks() {
 fn expiry_is_refused_past_the_grace_and_accepted_within_it() {
     let (key, trusted) = admin(7, "admin-2026");
     let keys = keys(&[trusted]);
-    let env = envelope(&json(&catalog(5, "2026-11-26T12:00:00Z")), "admin-2026", &key);
+    let env = envelope(
+        &json(&catalog(5, "2026-11-26T12:00:00Z")),
+        "admin-2026",
+        &key,
+    );
     // Expired 15 h before NOW: inside the one-day grace.
     assert!(verify_envelope(&env, &keys, &policy(NOW, None)).is_ok());
     // With a one-hour grace it is refused.
@@ -103,7 +115,11 @@ fn a_truncated_body_is_refused_as_truncated() {
     let (key, trusted) = admin(7, "admin-2026");
     let env = envelope(&json(&catalog(5, LATER)), "admin-2026", &key);
     for cut in [1, env.len() / 2, env.len() - 1] {
-        let r = refused(&env[..cut], &keys(std::slice::from_ref(&trusted)), &policy(NOW, None));
+        let r = refused(
+            &env[..cut],
+            &keys(std::slice::from_ref(&trusted)),
+            &policy(NOW, None),
+        );
         assert_eq!(codes(&r), ["truncated"], "cut at {cut}");
     }
 }
@@ -123,9 +139,18 @@ fn invalid_json_and_non_envelopes_are_refused() {
     let (_, trusted) = admin(7, "admin-2026");
     let keys = keys(&[trusted]);
     let p = policy(NOW, None);
-    assert_eq!(codes(&refused(b"<html>502</html>", &keys, &p)), ["invalid_json"]);
-    assert_eq!(codes(&refused(b"{\"payloadType\" \"x\"}", &keys, &p)), ["invalid_json"]);
-    assert_eq!(codes(&refused(b"{\"hello\": 1}", &keys, &p)), ["not_an_envelope"]);
+    assert_eq!(
+        codes(&refused(b"<html>502</html>", &keys, &p)),
+        ["invalid_json"]
+    );
+    assert_eq!(
+        codes(&refused(b"{\"payloadType\" \"x\"}", &keys, &p)),
+        ["invalid_json"]
+    );
+    assert_eq!(
+        codes(&refused(b"{\"hello\": 1}", &keys, &p)),
+        ["not_an_envelope"]
+    );
     assert_eq!(codes(&refused(b"", &keys, &p)), ["truncated"]);
 }
 
@@ -158,11 +183,17 @@ fn bad_base64_missing_and_malformed_signatures_and_non_json_payloads() {
 
     let mut e = env.clone();
     e.payload = "not base64!".into();
-    assert_eq!(codes(&refused(&serde_json::to_vec(&e).unwrap(), &keys, &p)), ["payload_not_base64"]);
+    assert_eq!(
+        codes(&refused(&serde_json::to_vec(&e).unwrap(), &keys, &p)),
+        ["payload_not_base64"]
+    );
 
     let mut e = env.clone();
     e.signatures.clear();
-    assert_eq!(codes(&refused(&serde_json::to_vec(&e).unwrap(), &keys, &p)), ["no_signature"]);
+    assert_eq!(
+        codes(&refused(&serde_json::to_vec(&e).unwrap(), &keys, &p)),
+        ["no_signature"]
+    );
 
     let mut e = env.clone();
     e.signatures[0].sig = B64.encode([1u8; 10]);
@@ -195,7 +226,8 @@ fn key_rotation_two_trusted_keys_either_signs() {
     // During the change-over admins sign with both; a kiosk that already dropped the old key
     // accepts on the new signature alone.
     let mut env = sign(&payload, "admin-2026", &old);
-    env.signatures.extend(sign(&payload, "admin-2027", &new).signatures);
+    env.signatures
+        .extend(sign(&payload, "admin-2027", &new).signatures);
     let bytes = serde_json::to_vec(&env).unwrap();
     let v = verify_envelope(&bytes, &keys(&[new_pub]), &policy(NOW, None)).unwrap();
     assert_eq!(v.signer, "admin-2027");
@@ -221,7 +253,9 @@ fn every_reason_is_reported_at_once() {
         codes(&inspection.refusals),
         ["unknown_key", "version_not_newer", "expired", "schema"]
     );
-    assert!(inspection.refusals[3].to_string().contains("code is used twice"));
+    assert!(inspection.refusals[3]
+        .to_string()
+        .contains("code is used twice"));
 }
 
 #[test]
@@ -231,8 +265,15 @@ fn a_catalog_of_the_wrong_shape_still_reports_version_and_expiry() {
     let env = envelope(payload, "admin-2026", &key);
     let i = inspect_envelope(&env, &keys(&[trusted]), &policy(NOW, Some((4, 673))));
     assert_eq!(i.signer.as_deref(), Some("admin-2026"));
-    assert_eq!(codes(&i.refusals), ["schema", "version_not_newer", "expired"]);
-    assert!(i.refusals[0].to_string().contains("missing field"), "{}", i.refusals[0]);
+    assert_eq!(
+        codes(&i.refusals),
+        ["schema", "version_not_newer", "expired"]
+    );
+    assert!(
+        i.refusals[0].to_string().contains("missing field"),
+        "{}",
+        i.refusals[0]
+    );
 }
 
 #[test]
@@ -242,7 +283,11 @@ fn counts_must_be_sane() {
     let mut empty = catalog(5, LATER);
     empty.matters.clear();
     empty.bundles.clear();
-    let r = refused(&envelope(&json(&empty), "admin-2026", &key), &keys, &policy(NOW, None));
+    let r = refused(
+        &envelope(&json(&empty), "admin-2026", &key),
+        &keys,
+        &policy(NOW, None),
+    );
     // Reported once, as a count problem (not also as a schema problem).
     assert_eq!(codes(&r), ["counts_not_sane"], "{r:?}");
 
@@ -252,7 +297,11 @@ fn counts_must_be_sane() {
     let env = envelope(&json(&third), "admin-2026", &key);
     let r = refused(&env, &keys, &policy(NOW, Some((4, 673))));
     assert_eq!(codes(&r), ["counts_not_sane"]);
-    assert!(r[0].to_string().contains("fewer than half of the 673"), "{}", r[0]);
+    assert!(
+        r[0].to_string().contains("fewer than half of the 673"),
+        "{}",
+        r[0]
+    );
     // The same catalog on a kiosk with nothing installed is fine.
     assert!(verify_envelope(&env, &keys, &policy(NOW, None)).is_ok());
 }
@@ -270,20 +319,33 @@ fn public_key_files_load_with_their_stem_as_key_id() {
     let dir = tempfile::tempdir().unwrap();
     let (key, _) = admin(7, "x");
     let path = dir.path().join("admin-2026.pub");
-    std::fs::write(&path, format!("{}\n", B64.encode(key.verifying_key().as_bytes()))).unwrap();
+    std::fs::write(
+        &path,
+        format!("{}\n", B64.encode(key.verifying_key().as_bytes())),
+    )
+    .unwrap();
     let k = load_public_key(&path).unwrap();
     assert_eq!(k.key_id, "admin-2026");
     assert_eq!(k.key, key.verifying_key());
 
     std::fs::write(&path, "c2hvcnQ=").unwrap();
-    assert!(load_public_key(&path).unwrap_err().to_string().contains("32 bytes"));
+    assert!(load_public_key(&path)
+        .unwrap_err()
+        .to_string()
+        .contains("32 bytes"));
     std::fs::write(&path, "%%%").unwrap();
-    assert!(load_public_key(&path).unwrap_err().to_string().contains("not base64"));
+    assert!(load_public_key(&path)
+        .unwrap_err()
+        .to_string()
+        .contains("not base64"));
     let missing = dir.path().join("nope.pub");
     assert!(format!("{:#}", load_public_key(&missing).unwrap_err()).contains("cannot read"));
     let odd = dir.path().join("a b.pub");
     std::fs::write(&odd, B64.encode(key.verifying_key().as_bytes())).unwrap();
-    assert!(load_public_key(&odd).unwrap_err().to_string().contains("key id"));
+    assert!(load_public_key(&odd)
+        .unwrap_err()
+        .to_string()
+        .contains("key id"));
 }
 
 #[test]
@@ -293,17 +355,37 @@ fn refusal_codes_are_distinct() {
         Refusal::Truncated(String::new()),
         Refusal::InvalidJson(String::new()),
         Refusal::NotAnEnvelope(String::new()),
-        Refusal::WrongPayloadType { found: String::new() },
+        Refusal::WrongPayloadType {
+            found: String::new(),
+        },
         Refusal::PayloadNotBase64(String::new()),
         Refusal::NoSignature,
-        Refusal::MalformedSignature { index: 0, keyid: String::new() },
-        Refusal::UnknownKey { keyid: String::new(), trusted: String::new() },
-        Refusal::BadSignature { keyid: String::new() },
+        Refusal::MalformedSignature {
+            index: 0,
+            keyid: String::new(),
+        },
+        Refusal::UnknownKey {
+            keyid: String::new(),
+            trusted: String::new(),
+        },
+        Refusal::BadSignature {
+            keyid: String::new(),
+        },
         Refusal::PayloadNotJson(String::new()),
-        Refusal::VersionNotNewer { version: 1, installed: 1 },
-        Refusal::Expired { expires_at: String::new(), now: String::new(), grace_s: 0 },
+        Refusal::VersionNotNewer {
+            version: 1,
+            installed: 1,
+        },
+        Refusal::Expired {
+            expires_at: String::new(),
+            now: String::new(),
+            grace_s: 0,
+        },
         Refusal::Schema(vec![]),
-        Refusal::CountsNotSane { matters: 0, why: String::new() },
+        Refusal::CountsNotSane {
+            matters: 0,
+            why: String::new(),
+        },
     ];
     let set: std::collections::HashSet<_> = all.iter().map(Refusal::code).collect();
     assert_eq!(set.len(), all.len());

@@ -28,28 +28,33 @@ pub fn installed(store: &Store) -> anyhow::Result<Option<Installed>> {
     let Some(version) = store.highest_catalog_version()? else {
         return Ok(None);
     };
-    let matters = match store.catalog_in(CatalogSlot::Active)? {
-        Some(row) => count_matters(&row.catalog_json),
-        None => 0,
-    };
-    Ok(Some(Installed { version, matters }))
+    Ok(Some(Installed {
+        version,
+        matters: active_matter_count(store)?,
+    }))
+}
+
+/// Matters in the active catalog, counted by SQLite's JSON functions so the multi-megabyte
+/// row is neither copied out nor parsed here. A row that is not JSON counts as none.
+fn active_matter_count(store: &Store) -> anyhow::Result<usize> {
+    let n: Option<i64> = store
+        .conn()
+        .query_row(
+            "SELECT CASE WHEN json_valid(CAST(catalog_json AS TEXT))
+                    THEN json_array_length(CAST(catalog_json AS TEXT), '$.matters') END
+             FROM catalog_versions WHERE slot = 'active' ORDER BY version DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok(n.map_or(0, |n| usize::try_from(n).unwrap_or(0)))
 }
 
 /// The `have` of `GET /v1/catalog?have=N`: the highest version stored (0 when none), so a
 /// staged or rolled-back version is not downloaded again.
 pub fn have_version(store: &Store) -> anyhow::Result<u64> {
     Ok(store.highest_catalog_version()?.unwrap_or(0))
-}
-
-/// Counts matters without building them (a malformed row counts as none).
-fn count_matters(json: &[u8]) -> usize {
-    #[derive(Deserialize)]
-    struct Count {
-        matters: Vec<serde::de::IgnoredAny>,
-    }
-    serde_json::from_slice::<Count>(json)
-        .map(|c| c.matters.len())
-        .unwrap_or(0)
 }
 
 /// The verification policy for this kiosk now.

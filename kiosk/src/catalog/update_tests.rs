@@ -48,7 +48,11 @@ impl Kiosk {
     }
 
     fn active(&self) -> u64 {
-        self.store.catalog_in(CatalogSlot::Active).unwrap().unwrap().version
+        self.store
+            .catalog_in(CatalogSlot::Active)
+            .unwrap()
+            .unwrap()
+            .version
     }
 
     fn slot(&self, slot: CatalogSlot) -> Option<u64> {
@@ -91,14 +95,20 @@ fn a_valid_update_is_staged_and_becomes_active_only_on_switch() {
     assert_eq!(k.active(), 2);
     assert_eq!(k.slot(CatalogSlot::Previous), Some(1));
     assert_eq!(catalog::load_active(&mut k.store).unwrap().version, 2);
-    assert!(switch_if_staged(&mut k.store).unwrap().is_none(), "nothing staged any more");
+    assert!(
+        switch_if_staged(&mut k.store).unwrap().is_none(),
+        "nothing staged any more"
+    );
 }
 
 #[test]
 fn the_previous_version_stays_for_one_more_switch() {
     let mut k = kiosk();
     for v in [2, 3] {
-        assert!(matches!(k.push(&catalog(v, LATER)), StageOutcome::Staged { .. }));
+        assert!(matches!(
+            k.push(&catalog(v, LATER)),
+            StageOutcome::Staged { .. }
+        ));
         switch_if_staged(&mut k.store).unwrap().unwrap();
     }
     assert_eq!(k.active(), 3);
@@ -117,7 +127,11 @@ fn refused_envelopes_leave_the_installed_catalog_working_and_are_recorded() {
     let (stranger, _) = admin(9, "mallory");
     let unknown = envelope(&json(&catalog(2, LATER)), "mallory", &stranger);
     let old = envelope(&json(&catalog(1, LATER)), "admin-2026", &k.admin);
-    let expired = envelope(&json(&catalog(2, "2026-01-01T00:00:00Z")), "admin-2026", &k.admin);
+    let expired = envelope(
+        &json(&catalog(2, "2026-01-01T00:00:00Z")),
+        "admin-2026",
+        &k.admin,
+    );
     let huge = vec![b' '; k.config.max_envelope_bytes as usize + 1];
     let cases: [(&[u8], &str); 7] = [
         (&tampered, "bad_signature"),
@@ -137,26 +151,53 @@ fn refused_envelopes_leave_the_installed_catalog_working_and_are_recorded() {
         }
         assert_eq!(k.slot(CatalogSlot::Staged), None, "{code}: nothing staged");
         assert!(switch_if_staged(&mut k.store).unwrap().is_none());
-        assert_eq!(catalog::load_active(&mut k.store).unwrap().version, 1, "{code}");
+        assert_eq!(
+            catalog::load_active(&mut k.store).unwrap().version,
+            1,
+            "{code}"
+        );
         let health = catalog_health(&k.store, time(NOW), 3600).unwrap();
         let rec = health.last_refusal.unwrap();
         assert_eq!(rec.refusals[0].code, code);
         assert_eq!(rec.at, NOW);
     }
     // A good one afterwards is staged and clears the recorded refusal.
-    assert!(matches!(k.push_bytes(&good), StageOutcome::Staged { version: 2, .. }));
-    assert!(catalog_health(&k.store, time(NOW), 3600).unwrap().last_refusal.is_none());
+    assert!(matches!(
+        k.push_bytes(&good),
+        StageOutcome::Staged { version: 2, .. }
+    ));
+    assert!(catalog_health(&k.store, time(NOW), 3600)
+        .unwrap()
+        .last_refusal
+        .is_none());
 }
 
 #[test]
 fn a_staged_or_rolled_back_version_cannot_come_back() {
     let mut k = kiosk();
-    assert!(matches!(k.push(&catalog(3, LATER)), StageOutcome::Staged { .. }));
-    assert_eq!(have_version(&k.store).unwrap(), 3, "have= asks past the staged one");
+    assert!(matches!(
+        k.push(&catalog(3, LATER)),
+        StageOutcome::Staged { .. }
+    ));
+    assert_eq!(
+        have_version(&k.store).unwrap(),
+        3,
+        "have= asks past the staged one"
+    );
     // A lower one than the staged one is a rollback even though only 1 is active.
-    assert!(matches!(k.push(&catalog(2, LATER)), StageOutcome::Refused(_)));
-    assert!(matches!(k.push(&catalog(4, LATER)), StageOutcome::Staged { version: 4, .. }));
-    assert_eq!(k.slot(CatalogSlot::Staged), Some(4), "the newer one replaces the staged one");
+    assert!(matches!(
+        k.push(&catalog(2, LATER)),
+        StageOutcome::Refused(_)
+    ));
+    assert!(matches!(
+        k.push(&catalog(4, LATER)),
+        StageOutcome::Staged { version: 4, .. }
+    ));
+    assert_eq!(
+        k.slot(CatalogSlot::Staged),
+        Some(4),
+        "the newer one replaces the staged one"
+    );
 }
 
 /// Drives a real session: while the citizen is mid-form, a staged catalog that changes their
@@ -198,7 +239,10 @@ fn the_catalog_switches_only_at_home_never_mid_session() {
     assert_eq!(s.step(), Step::Form);
 
     // The update arrives while the citizen fills the form.
-    assert!(matches!(k.push(&v2), StageOutcome::Staged { version: 2, .. }));
+    assert!(matches!(
+        k.push(&v2),
+        StageOutcome::Staged { version: 2, .. }
+    ));
     let fields: Vec<(String, String)> = s
         .visit()
         .unwrap()
@@ -214,7 +258,10 @@ fn the_catalog_switches_only_at_home_never_mid_session() {
         assert!(switch_at_home(&s, &mut k.store).unwrap().is_none());
     }
     assert_eq!(k.active(), 1);
-    assert_eq!(s.edit("new_field", "x", t), Err(session::FlowError::UnknownField("new_field".into())));
+    assert_eq!(
+        s.edit("new_field", "x", t),
+        Err(session::FlowError::UnknownField("new_field".into()))
+    );
     s.review(t).unwrap();
     assert!(switch_at_home(&s, &mut k.store).unwrap().is_none());
 
@@ -225,12 +272,17 @@ fn the_catalog_switches_only_at_home_never_mid_session() {
     let (version, matter): (i64, String) = k
         .store
         .conn()
-        .query_row("SELECT catalog_version, matter_code FROM submissions", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT catalog_version, matter_code FROM submissions",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!((version, matter.as_str()), (1, code.as_str()));
-    assert!(switch_at_home(&s, &mut k.store).unwrap().is_none(), "receipt is not Home");
+    assert!(
+        switch_at_home(&s, &mut k.store).unwrap().is_none(),
+        "receipt is not Home"
+    );
     assert_eq!(k.active(), 1);
 
     // Back at Home: the switch happens, and the next visit sees the new form.
@@ -274,14 +326,23 @@ fn a_catalog_that_does_not_load_after_the_switch_is_rolled_back_and_reported() {
     assert_eq!(beat["last_rollback"]["restored_version"], 1);
     assert_eq!(beat["stale"], false);
     // The failed version is never taken again; a newer one is.
-    assert!(matches!(k.push(&catalog(2, LATER)), StageOutcome::Refused(_)));
-    assert!(matches!(k.push(&catalog(3, LATER)), StageOutcome::Staged { .. }));
+    assert!(matches!(
+        k.push(&catalog(2, LATER)),
+        StageOutcome::Refused(_)
+    ));
+    assert!(matches!(
+        k.push(&catalog(3, LATER)),
+        StageOutcome::Staged { .. }
+    ));
 }
 
 #[test]
 fn a_staged_row_changed_on_disk_is_rolled_back_by_its_hash() {
     let mut k = kiosk();
-    assert!(matches!(k.push(&catalog(2, LATER)), StageOutcome::Staged { .. }));
+    assert!(matches!(
+        k.push(&catalog(2, LATER)),
+        StageOutcome::Staged { .. }
+    ));
     // Still valid JSON, but not the bytes that were verified.
     k.store
         .conn()
@@ -294,14 +355,20 @@ fn a_staged_row_changed_on_disk_is_rolled_back_by_its_hash() {
         .unwrap();
     assert!(switch_if_staged(&mut k.store).unwrap().is_none());
     assert_eq!(k.active(), 1);
-    let r = catalog_health(&k.store, time(NOW), 0).unwrap().last_rollback.unwrap();
+    let r = catalog_health(&k.store, time(NOW), 0)
+        .unwrap()
+        .last_rollback
+        .unwrap();
     assert!(r.reason.contains("changed on disk"), "{}", r.reason);
 }
 
 #[test]
 fn a_staged_row_that_cannot_be_read_back_is_rolled_back() {
     let mut k = kiosk();
-    assert!(matches!(k.push(&catalog(2, LATER)), StageOutcome::Staged { .. }));
+    assert!(matches!(
+        k.push(&catalog(2, LATER)),
+        StageOutcome::Staged { .. }
+    ));
     // The column now holds TEXT, not the BLOB the store reads.
     k.store
         .conn()
@@ -313,7 +380,10 @@ fn a_staged_row_that_cannot_be_read_back_is_rolled_back() {
         .unwrap();
     assert!(switch_if_staged(&mut k.store).unwrap().is_none());
     assert_eq!(k.active(), 1);
-    let r = catalog_health(&k.store, time(NOW), 0).unwrap().last_rollback.unwrap();
+    let r = catalog_health(&k.store, time(NOW), 0)
+        .unwrap()
+        .last_rollback
+        .unwrap();
     assert_eq!((r.failed_version, r.restored_version), (2, Some(1)));
 }
 
@@ -339,18 +409,29 @@ fn with_no_previous_catalog_a_failed_load_is_an_error() {
 #[test]
 fn an_expired_catalog_keeps_serving_and_is_reported_stale() {
     let mut k = kiosk();
-    assert!(matches!(k.push(&catalog(2, "2026-12-01T00:00:00Z")), StageOutcome::Staged { .. }));
+    assert!(matches!(
+        k.push(&catalog(2, "2026-12-01T00:00:00Z")),
+        StageOutcome::Staged { .. }
+    ));
     switch_if_staged(&mut k.store).unwrap().unwrap();
     let day = 24 * 3600;
     let fresh = catalog_health(&k.store, time(NOW), day).unwrap();
     assert_eq!((fresh.version, fresh.stale), (Some(2), false));
     assert!(fresh.warnings().is_empty());
     // Past the expiry but inside the grace: not yet stale.
-    assert!(!catalog_health(&k.store, time("2026-12-01T12:00:00Z"), day).unwrap().stale);
+    assert!(
+        !catalog_health(&k.store, time("2026-12-01T12:00:00Z"), day)
+            .unwrap()
+            .stale
+    );
     let late = catalog_health(&k.store, time("2026-12-03T00:00:00Z"), day).unwrap();
     assert!(late.stale);
     assert_eq!(late.expires_at.as_deref(), Some("2026-12-01T00:00:00Z"));
-    assert!(late.warnings()[0].starts_with("catalog stale"), "{:?}", late.warnings());
+    assert!(
+        late.warnings()[0].starts_with("catalog stale"),
+        "{:?}",
+        late.warnings()
+    );
     assert!(HeartbeatCatalog::from(&late).stale);
     // Still served.
     assert_eq!(catalog::load_active(&mut k.store).unwrap().version, 2);
@@ -372,35 +453,4 @@ fn health_of_an_empty_store_and_the_installed_counts() {
             matters: 673
         })
     );
-}
-
-#[test]
-#[ignore]
-fn zz_timing_probe() {
-    let mut k = kiosk();
-    for v in 2..6u64 {
-        let c = catalog(v, LATER);
-        let json = serde_json::to_vec_pretty(&c).unwrap();
-        let env = envelope(&json, "admin-2026", &k.admin);
-        let p = crate::catalog::test_support::policy(NOW, None);
-        let t = std::time::Instant::now();
-        let ver = trust::verify_envelope(&env, &k.keys, &p).unwrap();
-        let a = t.elapsed();
-        let t = std::time::Instant::now();
-        let _ = installed(&k.store).unwrap();
-        let b = t.elapsed();
-        let t = std::time::Instant::now();
-        k.store.stage_catalog(&CatalogRow { version: v, source: "x".into(), installed_at: NOW.into(), sha256: hex::encode(Sha256::digest(&ver.catalog_json)), catalog_json: ver.catalog_json.clone(), envelope: Some(env.clone()) }).unwrap();
-        let c1 = t.elapsed();
-        let t = std::time::Instant::now();
-        k.store.switch_to_staged().unwrap();
-        let d = t.elapsed();
-        let t = std::time::Instant::now();
-        let row = k.store.catalog_in(CatalogSlot::Active).unwrap().unwrap();
-        let e = t.elapsed();
-        let t = std::time::Instant::now();
-        let _ = hex::encode(Sha256::digest(&row.catalog_json));
-        let f = t.elapsed();
-        println!("verify {a:?} installed {b:?} stage {c1:?} switch {d:?} read {e:?} sha {f:?} env {} json {}", env.len(), json.len());
-    }
 }

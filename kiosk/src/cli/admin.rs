@@ -46,7 +46,12 @@ pub enum AdminCmd {
         #[arg(long, value_name = "URL")]
         central: String,
         /// Admin bearer token (or the environment variable, which keeps it out of `ps`).
-        #[arg(long, env = "HALL_KIOSK_ADMIN_TOKEN", hide_env_values = true, value_name = "T")]
+        #[arg(
+            long,
+            env = "HALL_KIOSK_ADMIN_TOKEN",
+            hide_env_values = true,
+            value_name = "T"
+        )]
         token: String,
         /// The only CA trusted for the platform's certificate (PEM). Default: the config's
         /// `central.ca_file`.
@@ -98,16 +103,28 @@ fn keygen(dir: &Path, key_id: &str) -> anyhow::Result<ExitCode> {
     let public = dir.join(format!("{key_id}.pub"));
     for p in [&secret, &public] {
         if p.exists() {
-            bail!("{} exists; a key is never overwritten (pick another key id)", p.display());
+            bail!(
+                "{} exists; a key is never overwritten (pick another key id)",
+                p.display()
+            );
         }
     }
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let seed = Zeroizing::new(format!("{}\n", B64.encode(key.to_bytes())));
     write_private(&secret, seed.as_bytes())?;
-    std::fs::write(&public, format!("{}\n", B64.encode(key.verifying_key().as_bytes())))
-        .with_context(|| format!("cannot write {}", public.display()))?;
-    println!("created {} (secret: keep it off kiosks and out of backups you do not control)", secret.display());
-    println!("created {} (trust it on kiosks: catalog.trusted_keys; on the platform: --admin-key)", public.display());
+    std::fs::write(
+        &public,
+        format!("{}\n", B64.encode(key.verifying_key().as_bytes())),
+    )
+    .with_context(|| format!("cannot write {}", public.display()))?;
+    println!(
+        "created {} (secret: keep it off kiosks and out of backups you do not control)",
+        secret.display()
+    );
+    println!(
+        "created {} (trust it on kiosks: catalog.trusted_keys; on the platform: --admin-key)",
+        public.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -136,7 +153,10 @@ fn read_signing_key(path: &Path) -> anyhow::Result<(String, SigningKey)> {
         .unwrap_or_default()
         .to_string();
     if !trust::valid_key_id(&key_id) {
-        bail!("{}: the file stem {key_id:?} is not a usable key id", path.display());
+        bail!(
+            "{}: the file stem {key_id:?} is not a usable key id",
+            path.display()
+        );
     }
     #[cfg(unix)]
     {
@@ -195,7 +215,9 @@ fn sign(catalog_path: &Path, key_path: &Path, out: &Path) -> anyhow::Result<Exit
     let inspection = trust::inspect_envelope(&bytes, &own, &policy);
     for r in &inspection.refusals {
         match r {
-            trust::Refusal::Expired { .. } => eprintln!("warning: {r}; kiosks past their grace will refuse it"),
+            trust::Refusal::Expired { .. } => {
+                eprintln!("warning: {r}; kiosks past their grace will refuse it")
+            }
             other => bail!("the signed envelope does not verify: {other}"),
         }
     }
@@ -220,7 +242,9 @@ fn read_catalog(path: &Path) -> anyhow::Result<Catalog> {
 fn envelope_version(bytes: &[u8]) -> anyhow::Result<u64> {
     let env: trust::Envelope =
         serde_json::from_slice(bytes).context("the file is not a DSSE envelope")?;
-    let payload = B64.decode(env.payload.as_bytes()).context("payload is not base64")?;
+    let payload = B64
+        .decode(env.payload.as_bytes())
+        .context("payload is not base64")?;
     let v: serde_json::Value =
         serde_json::from_slice(&payload).context("payload is not catalog JSON")?;
     v.get("version")
@@ -229,7 +253,8 @@ fn envelope_version(bytes: &[u8]) -> anyhow::Result<u64> {
 }
 
 fn publish(envelope: &Path, central: &str, token: &str, ca: &Path) -> anyhow::Result<ExitCode> {
-    let body = std::fs::read(envelope).with_context(|| format!("cannot read {}", envelope.display()))?;
+    let body =
+        std::fs::read(envelope).with_context(|| format!("cannot read {}", envelope.display()))?;
     let version = envelope_version(&body).with_context(|| format!("{}", envelope.display()))?;
     let base = central.trim_end_matches('/');
     if !base.starts_with("https://") {

@@ -111,7 +111,10 @@ pub fn run(ctx: &Ctx, cmd: CatalogCmd) -> anyhow::Result<ExitCode> {
             } else if let Some(b) = cat.bundle(&code) {
                 serde_json::to_value(b)?
             } else {
-                anyhow::bail!("no matter or bundle has the code {code:?} in catalog version {}", cat.version);
+                anyhow::bail!(
+                    "no matter or bundle has the code {code:?} in catalog version {}",
+                    cat.version
+                );
             };
             if json {
                 print_json(&value)?;
@@ -121,7 +124,8 @@ pub fn run(ctx: &Ctx, cmd: CatalogCmd) -> anyhow::Result<ExitCode> {
         }
         CatalogCmd::Export { out } => {
             let json = serde_json::to_vec_pretty(&cat)?;
-            std::fs::write(&out, json).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(&out, json)
+                .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!("wrote catalog version {} to {}", cat.version, out.display());
         }
         CatalogCmd::Verify { .. } | CatalogCmd::Health { .. } | CatalogCmd::Switch => {}

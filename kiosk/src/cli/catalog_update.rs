@@ -61,7 +61,12 @@ fn read_limited(path: &Path, max: u64) -> anyhow::Result<(Vec<u8>, u64)> {
     Ok((bytes, size))
 }
 
-pub fn verify(ctx: &Ctx, envelope: &Path, flags: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+pub fn verify(
+    ctx: &Ctx,
+    envelope: &Path,
+    flags: &[PathBuf],
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let keys = trusted_keys(ctx, flags)?;
     let installed = installed_here(ctx)?;
     let max = ctx.config.catalog.max_envelope_bytes;
@@ -119,7 +124,10 @@ fn print_report(path: &Path, r: &VerifyReport) {
         r.version.map_or("-".into(), |v| v.to_string()),
         r.installed_version.map_or("none".into(), |v| v.to_string())
     );
-    println!("matters    {}", r.matters.map_or("-".into(), |v| v.to_string()));
+    println!(
+        "matters    {}",
+        r.matters.map_or("-".into(), |v| v.to_string())
+    );
     println!("signer     {}", show(&r.signer));
     println!("issued     {}", show(&r.issued_at));
     println!("expires    {}", show(&r.expires_at));
@@ -143,7 +151,11 @@ fn print_report(path: &Path, r: &VerifyReport) {
 
 pub fn health(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     let store = ctx.open_store()?;
-    let h = update::catalog_health(&store, chrono::Utc::now(), ctx.config.catalog.expiry_grace_s)?;
+    let h = update::catalog_health(
+        &store,
+        chrono::Utc::now(),
+        ctx.config.catalog.expiry_grace_s,
+    )?;
     if json {
         print_json(&h)?;
         return Ok(ExitCode::SUCCESS);
@@ -155,8 +167,9 @@ pub fn health(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     println!("expires    {}", h.expires_at.as_deref().unwrap_or("-"));
     println!(
         "staged     {}",
-        h.staged_version
-            .map_or("none".into(), |v| format!("{v} (switches at the next return to Home)"))
+        h.staged_version.map_or("none".into(), |v| format!(
+            "{v} (switches at the next return to Home)"
+        ))
     );
     if let Some(r) = &h.last_refusal {
         let codes: Vec<&str> = r.refusals.iter().map(|x| x.code.as_str()).collect();
@@ -173,15 +186,27 @@ pub fn health(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
 pub fn switch(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let mut store: Store = ctx.open_store()?;
     let before = crate::catalog::load_active(&mut store)?.version;
-    let staged = store.catalog_in(crate::store::CatalogSlot::Staged)?.map(|r| r.version);
+    let staged = store
+        .catalog_in(crate::store::CatalogSlot::Staged)?
+        .map(|r| r.version);
     match (update::switch_if_staged(&mut store)?, staged) {
         (Some(c), _) => {
-            println!("switched from catalog version {before} to {} ({} matters)", c.version, c.matters.len());
+            println!(
+                "switched from catalog version {before} to {} ({} matters)",
+                c.version,
+                c.matters.len()
+            );
         }
         (None, Some(failed)) => {
-            let h = update::catalog_health(&store, chrono::Utc::now(), ctx.config.catalog.expiry_grace_s)?;
+            let h = update::catalog_health(
+                &store,
+                chrono::Utc::now(),
+                ctx.config.catalog.expiry_grace_s,
+            )?;
             let reason = h.last_rollback.map(|r| r.reason).unwrap_or_default();
-            anyhow::bail!("staged catalog version {failed} did not load; version {before} stays: {reason}");
+            anyhow::bail!(
+                "staged catalog version {failed} did not load; version {before} stays: {reason}"
+            );
         }
         (None, None) => println!("nothing staged; catalog version {before} stays"),
     }

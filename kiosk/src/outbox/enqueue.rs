@@ -138,18 +138,22 @@ mod tests {
         assert_eq!(uuid::Uuid::parse_str(&a.id).unwrap().get_version_num(), 7);
         let sealed: Vec<u8> = store
             .conn()
-            .query_row("SELECT payload FROM submissions WHERE id = ?1", [&a.id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT payload FROM submissions WHERE id = ?1",
+                [&a.id],
+                |r| r.get(0),
+            )
             .unwrap();
         let plain = key.open(a.id.as_bytes(), &sealed).unwrap();
         let back: SealedPayload = serde_json::from_slice(&plain).unwrap();
         assert_eq!(back.applicant.id_number, "11010519491231002X");
         let state: String = store
             .conn()
-            .query_row("SELECT state FROM outbox WHERE submission_id = ?1", [&a.id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT state FROM outbox WHERE submission_id = ?1",
+                [&a.id],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(state, "pending");
     }

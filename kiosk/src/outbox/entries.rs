@@ -297,7 +297,10 @@ pub fn list(
          ORDER BY o.seq LIMIT ?2",
     )?;
     let rows = stmt.query_map(
-        params![state.map(EntryState::as_str), limit.min(i64::MAX as usize) as i64],
+        params![
+            state.map(EntryState::as_str),
+            limit.min(i64::MAX as usize) as i64
+        ],
         |r| {
             let state_text: String = r.get(2)?;
             let state = EntryState::parse(&state_text).unwrap_or(EntryState::Pending);

@@ -27,7 +27,11 @@ fn setup(n: usize) -> (tempfile::TempDir, Store, Vec<String>) {
     let mut store = Store::open_path(&dir.path().join("k.db")).unwrap();
     let key = DataKey::from_bytes([7; 32]);
     let ids = (0..n)
-        .map(|_| enqueue(&mut store, &key, &sample(), chrono::Utc::now()).unwrap().id)
+        .map(|_| {
+            enqueue(&mut store, &key, &sample(), chrono::Utc::now())
+                .unwrap()
+                .id
+        })
         .collect();
     (dir, store, ids)
 }
@@ -35,7 +39,11 @@ fn setup(n: usize) -> (tempfile::TempDir, Store, Vec<String>) {
 fn state_of(store: &Store, id: &str) -> String {
     store
         .conn()
-        .query_row("SELECT state FROM outbox WHERE submission_id = ?1", [id], |r| r.get(0))
+        .query_row(
+            "SELECT state FROM outbox WHERE submission_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
         .unwrap()
 }
 
@@ -78,9 +86,21 @@ fn a_head_in_backoff_holds_everything_behind_it_unless_forced() {
     )
     .unwrap();
     assert_eq!(head_due_at(&store).unwrap(), Some(now + 5000));
-    assert!(claim_batch(&mut store, 10, now, false).unwrap().is_empty(), "strict order");
-    assert_eq!(state_of(&store, &ids[1]), "pending", "nothing claimed behind the head");
-    assert_eq!(claim_batch(&mut store, 10, now + 5000, false).unwrap().len(), 3);
+    assert!(
+        claim_batch(&mut store, 10, now, false).unwrap().is_empty(),
+        "strict order"
+    );
+    assert_eq!(
+        state_of(&store, &ids[1]),
+        "pending",
+        "nothing claimed behind the head"
+    );
+    assert_eq!(
+        claim_batch(&mut store, 10, now + 5000, false)
+            .unwrap()
+            .len(),
+        3
+    );
     settle(
         &mut store,
         &ids.iter()
@@ -97,7 +117,11 @@ fn a_head_in_backoff_holds_everything_behind_it_unless_forced() {
         chrono::Utc::now(),
     )
     .unwrap();
-    assert_eq!(claim_batch(&mut store, 10, now, true).unwrap().len(), 3, "forced");
+    assert_eq!(
+        claim_batch(&mut store, 10, now, true).unwrap().len(),
+        3,
+        "forced"
+    );
 }
 
 #[test]
@@ -105,9 +129,11 @@ fn ack_deletes_the_payload_and_keeps_receipt_and_hash() {
     let (_d, mut store, ids) = setup(2);
     let hash_before: String = store
         .conn()
-        .query_row("SELECT payload_sha256 FROM submissions WHERE id = ?1", [&ids[0]], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT payload_sha256 FROM submissions WHERE id = ?1",
+            [&ids[0]],
+            |r| r.get(0),
+        )
         .unwrap();
     claim_batch(&mut store, 2, far_future(), false).unwrap();
     settle(
@@ -141,10 +167,19 @@ fn ack_deletes_the_payload_and_keeps_receipt_and_hash() {
     assert_eq!(rows[1].reject_code.as_deref(), Some("form_invalid"));
     assert!(rows[1].last_error.as_deref().unwrap().contains("phone"));
     assert!(rows[1].has_payload, "kept for staff");
-    assert_eq!(head_due_at(&store).unwrap(), None, "a quarantined entry blocks nothing");
+    assert_eq!(
+        head_due_at(&store).unwrap(),
+        None,
+        "a quarantined entry blocks nothing"
+    );
     let s = status(&store).unwrap();
     assert_eq!((s.acked, s.quarantined, s.pending), (1, 1, 0));
-    assert_eq!(list(&store, Some(EntryState::Quarantined), 10).unwrap().len(), 1);
+    assert_eq!(
+        list(&store, Some(EntryState::Quarantined), 10)
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -171,7 +206,10 @@ fn retry_requeues_quarantined_and_refuses_acked_or_unknown() {
         chrono::Utc::now(),
     )
     .unwrap();
-    assert_eq!(retry(&mut store, &ids[1], 42).unwrap(), EntryState::Quarantined);
+    assert_eq!(
+        retry(&mut store, &ids[1], 42).unwrap(),
+        EntryState::Quarantined
+    );
     assert_eq!(state_of(&store, &ids[1]), "pending");
     assert_eq!(head_due_at(&store).unwrap(), Some(42));
     assert!(matches!(
@@ -188,7 +226,12 @@ fn retry_requeues_quarantined_and_refuses_acked_or_unknown() {
 fn unsent_entries_go_back_as_they_were() {
     let (_d, mut store, ids) = setup(2);
     claim_batch(&mut store, 2, far_future(), false).unwrap();
-    settle(&mut store, &[(ids[1].clone(), Disposition::Unsent)], chrono::Utc::now()).unwrap();
+    settle(
+        &mut store,
+        &[(ids[1].clone(), Disposition::Unsent)],
+        chrono::Utc::now(),
+    )
+    .unwrap();
     let rows = list(&store, None, 10).unwrap();
     assert_eq!((rows[0].state, rows[0].attempts), (EntryState::InFlight, 1));
     assert_eq!((rows[1].state, rows[1].attempts), (EntryState::Pending, 0));
@@ -197,22 +240,28 @@ fn unsent_entries_go_back_as_they_were() {
 #[test]
 fn make_due_brings_waiting_entries_forward_only() {
     let (_d, mut store, ids) = setup(2);
+    let base = crate::store::now_ms();
     claim_batch(&mut store, 2, far_future(), false).unwrap();
     settle(
         &mut store,
         &[(
             ids[0].clone(),
             Disposition::Retry {
-                next_attempt_ms: 10_000,
+                next_attempt_ms: base + 100_000,
                 error: "x".into(),
             },
         )],
         chrono::Utc::now(),
     )
     .unwrap();
-    assert_eq!(make_due(&mut store, 5_000).unwrap(), 1);
-    assert_eq!(head_due_at(&store).unwrap(), Some(5_000));
-    assert_eq!(make_due(&mut store, 7_000).unwrap(), 0, "never pushed later");
+    // ids[1] is due since it was queued (about `base`): only ids[0] moves.
+    assert_eq!(make_due(&mut store, base + 50_000).unwrap(), 1);
+    assert_eq!(head_due_at(&store).unwrap(), Some(base + 50_000));
+    assert_eq!(
+        make_due(&mut store, base + 70_000).unwrap(),
+        0,
+        "never pushed later"
+    );
 }
 
 #[test]
@@ -243,10 +292,22 @@ fn purge_removes_only_acked_rows_older_than_retention() {
     )
     .unwrap();
     assert_eq!(purge_acked(&mut store, 90, chrono::Utc::now()).unwrap(), 1);
-    let left: Vec<String> = list(&store, None, 10).unwrap().into_iter().map(|r| r.id).collect();
+    let left: Vec<String> = list(&store, None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(left, vec![ids[1].clone(), ids[2].clone()]);
     assert_eq!(purge_acked(&mut store, 90, chrono::Utc::now()).unwrap(), 0);
-    assert_eq!(purge_acked(&mut store, 0, chrono::Utc::now() + chrono::Duration::seconds(2)).unwrap(), 1);
+    assert_eq!(
+        purge_acked(
+            &mut store,
+            0,
+            chrono::Utc::now() + chrono::Duration::seconds(2)
+        )
+        .unwrap(),
+        1
+    );
     // The seq counter survives the purge: a new submission never reuses a seq.
     let key = DataKey::from_bytes([7; 32]);
     let next = enqueue(&mut store, &key, &sample(), chrono::Utc::now()).unwrap();

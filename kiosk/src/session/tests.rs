@@ -71,7 +71,10 @@ fn card_face_matter_walks_every_step_to_home() {
         s.edit("name", "李四", t0),
         Err(FlowError::FieldLocked("name".into()))
     );
-    assert!(matches!(s.review(t0), Err(FlowError::Invalid(_))), "phone still empty");
+    assert!(
+        matches!(s.review(t0), Err(FlowError::Invalid(_))),
+        "phone still empty"
+    );
     fill(&mut s, t0);
     s.review(t0).unwrap();
     assert_eq!(s.step(), Step::Review);
@@ -93,7 +96,10 @@ fn card_face_matter_walks_every_step_to_home() {
     assert_eq!(s.step(), Step::Home);
     assert_eq!(s.last_end(), Some(EndReason::Finished));
     assert!(s.visit().is_none(), "visit wiped at Home");
-    assert!(matches!(s.rate(5, t0), Err(FlowError::WrongStep { .. })), "one rating a visit");
+    assert!(
+        matches!(s.rate(5, t0), Err(FlowError::WrongStep { .. })),
+        "one rating a visit"
+    );
 }
 
 #[test]
@@ -128,9 +134,15 @@ fn actions_out_of_step_are_refused() {
     let c = catalog();
     let t0 = Instant::now();
     let mut s = Session::new(Timeouts::default(), t0);
-    assert!(matches!(s.card_read(holder(), t0), Err(FlowError::WrongStep { .. })));
+    assert!(matches!(
+        s.card_read(holder(), t0),
+        Err(FlowError::WrongStep { .. })
+    ));
     assert!(matches!(s.review(t0), Err(FlowError::WrongStep { .. })));
-    assert!(matches!(s.begin_submit(1, t0), Err(FlowError::WrongStep { .. })));
+    assert!(matches!(
+        s.begin_submit(1, t0),
+        Err(FlowError::WrongStep { .. })
+    ));
     assert!(matches!(s.to_rating(t0), Err(FlowError::WrongStep { .. })));
     assert_eq!(
         s.choose(&c, "310104999999", t0),
@@ -138,8 +150,14 @@ fn actions_out_of_step_are_refused() {
     );
     let code = code_with(&c, IdentityLevel::CardFace, MatterKind::Apply);
     s.choose(&c, &code, t0).unwrap();
-    assert!(matches!(s.face_decided(FaceOutcome::Pass, t0), Err(FlowError::WrongStep { .. })));
-    assert!(matches!(s.edit("phone", "1", t0), Err(FlowError::WrongStep { .. })));
+    assert!(matches!(
+        s.face_decided(FaceOutcome::Pass, t0),
+        Err(FlowError::WrongStep { .. })
+    ));
+    assert!(matches!(
+        s.edit("phone", "1", t0),
+        Err(FlowError::WrongStep { .. })
+    ));
 }
 
 #[test]
@@ -147,8 +165,12 @@ fn face_failures_lock_out_after_the_limit() {
     let c = catalog();
     let t0 = Instant::now();
     let mut s = Session::new(Timeouts::default(), t0);
-    s.choose(&c, &code_with(&c, IdentityLevel::CardFace, MatterKind::Apply), t0)
-        .unwrap();
+    s.choose(
+        &c,
+        &code_with(&c, IdentityLevel::CardFace, MatterKind::Apply),
+        t0,
+    )
+    .unwrap();
     s.choose_situation("01", t0).unwrap();
     s.card_read(holder(), t0).unwrap();
     for _ in 0..3 {
@@ -190,7 +212,11 @@ fn every_step_times_out_to_home_and_wipes_the_visit() {
         }
         let step = s.step();
         seen.push(step);
-        assert_eq!(s.tick(t0 + Duration::from_secs(54)), Tick::Quiet, "{step:?}");
+        assert_eq!(
+            s.tick(t0 + Duration::from_secs(54)),
+            Tick::Quiet,
+            "{step:?}"
+        );
         assert_eq!(
             s.tick(t0 + Duration::from_secs(55)),
             Tick::Warning { seconds_left: 15 },
@@ -198,12 +224,24 @@ fn every_step_times_out_to_home_and_wipes_the_visit() {
         );
         // A touch extends the step.
         s.touch(t0 + Duration::from_secs(60));
-        assert_eq!(s.tick(t0 + Duration::from_secs(100)), Tick::Quiet, "{step:?}");
-        assert_eq!(s.tick(t0 + Duration::from_secs(130)), Tick::TimedOut, "{step:?}");
+        assert_eq!(
+            s.tick(t0 + Duration::from_secs(100)),
+            Tick::Quiet,
+            "{step:?}"
+        );
+        assert_eq!(
+            s.tick(t0 + Duration::from_secs(130)),
+            Tick::TimedOut,
+            "{step:?}"
+        );
         assert_eq!(s.step(), Step::Home);
         assert_eq!(s.last_end(), Some(EndReason::TimedOut));
         assert!(s.visit().is_none(), "{step:?}: visit wiped");
-        assert_eq!(s.tick(t0 + Duration::from_secs(1000)), Tick::Quiet, "Home never times out");
+        assert_eq!(
+            s.tick(t0 + Duration::from_secs(1000)),
+            Tick::Quiet,
+            "Home never times out"
+        );
     }
     assert_eq!(
         seen,
@@ -259,8 +297,12 @@ fn wipe_zeroizes_every_personal_value() {
     let c = catalog();
     let t0 = Instant::now();
     let mut s = Session::new(Timeouts::default(), t0);
-    s.choose(&c, &code_with(&c, IdentityLevel::CardFace, MatterKind::Apply), t0)
-        .unwrap();
+    s.choose(
+        &c,
+        &code_with(&c, IdentityLevel::CardFace, MatterKind::Apply),
+        t0,
+    )
+    .unwrap();
     s.choose_situation("01", t0).unwrap();
     s.card_read(holder(), t0).unwrap();
     s.face_decided(FaceOutcome::Pass, t0).unwrap();
@@ -276,7 +318,10 @@ fn wipe_zeroizes_every_personal_value() {
     assert!(after.iter().all(|b| *b == 0), "{after:?}");
     visit.wipe();
     assert!(visit.personal_strings().is_empty());
-    assert!(!format!("{visit:?}").contains("张三丰"), "Debug never shows personal data");
+    assert!(
+        !format!("{visit:?}").contains("张三丰"),
+        "Debug never shows personal data"
+    );
     assert!(!format!("{:?}", holder()).contains("张三丰"));
 }
 
@@ -309,20 +354,30 @@ fn submit_writes_durably_and_a_storage_failure_keeps_the_citizens_input() {
     let key = crate::crypto::DataKey::from_bytes([1; 32]);
     let t0 = Instant::now();
     let mut s = Session::new(Timeouts::default(), t0);
-    s.choose(&c, &code_with(&c, IdentityLevel::CardFace, MatterKind::Apply), t0)
-        .unwrap();
+    s.choose(
+        &c,
+        &code_with(&c, IdentityLevel::CardFace, MatterKind::Apply),
+        t0,
+    )
+    .unwrap();
     s.choose_situation("01", t0).unwrap();
     s.card_read(holder(), t0).unwrap();
     s.face_decided(FaceOutcome::Pass, t0).unwrap();
     fill(&mut s, t0);
     s.review(t0).unwrap();
     // A read-only database refuses the write: back at Review, input kept.
-    store.conn().execute_batch("PRAGMA query_only = ON").unwrap();
+    store
+        .conn()
+        .execute_batch("PRAGMA query_only = ON")
+        .unwrap();
     let err = submit(&mut s, &mut store, &key, c.version, t0).unwrap_err();
     assert!(format!("{err:#}").contains("read"), "{err:#}");
     assert_eq!(s.step(), Step::Review);
     assert!(!s.visit().unwrap().values.is_empty());
-    store.conn().execute_batch("PRAGMA query_only = OFF").unwrap();
+    store
+        .conn()
+        .execute_batch("PRAGMA query_only = OFF")
+        .unwrap();
     let queued = submit(&mut s, &mut store, &key, c.version, t0).unwrap();
     assert_eq!(s.step(), Step::Receipt);
     assert_eq!(queued[0].seq, 1);

@@ -81,8 +81,7 @@ impl std::fmt::Debug for Visit {
 impl Visit {
     /// A visit for a matter or bundle code; `None` when the catalog has no such code.
     pub fn start(catalog: &Catalog, code: &str) -> Option<Visit> {
-        let (target, identity, situations, form, members) = if let Some(m) = catalog.matter(code)
-        {
+        let (target, identity, situations, form, members) = if let Some(m) = catalog.matter(code) {
             (
                 Target::Matter(m.code.clone()),
                 m.identity,

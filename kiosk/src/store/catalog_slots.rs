@@ -197,16 +197,37 @@ mod tests {
         s.install_active_catalog(&row(1)).unwrap();
         assert_eq!(s.switch_to_staged().unwrap(), None, "nothing staged");
         s.stage_catalog(&row(2)).unwrap();
-        assert_eq!(s.catalog_in(CatalogSlot::Active).unwrap().unwrap().version, 1);
+        assert_eq!(
+            s.catalog_in(CatalogSlot::Active).unwrap().unwrap().version,
+            1
+        );
         assert_eq!(s.switch_to_staged().unwrap(), Some(2));
-        assert_eq!(s.catalog_in(CatalogSlot::Active).unwrap().unwrap().version, 2);
-        assert_eq!(s.catalog_in(CatalogSlot::Previous).unwrap().unwrap().version, 1);
+        assert_eq!(
+            s.catalog_in(CatalogSlot::Active).unwrap().unwrap().version,
+            2
+        );
+        assert_eq!(
+            s.catalog_in(CatalogSlot::Previous)
+                .unwrap()
+                .unwrap()
+                .version,
+            1
+        );
         s.stage_catalog(&row(3)).unwrap();
         s.switch_to_staged().unwrap();
         // Only one previous is kept: 1 is retired, 2 is previous.
-        assert_eq!(s.catalog_in(CatalogSlot::Previous).unwrap().unwrap().version, 2);
+        assert_eq!(
+            s.catalog_in(CatalogSlot::Previous)
+                .unwrap()
+                .unwrap()
+                .version,
+            2
+        );
         assert_eq!(s.roll_back_catalog().unwrap(), Some(2));
-        assert_eq!(s.catalog_in(CatalogSlot::Active).unwrap().unwrap().version, 2);
+        assert_eq!(
+            s.catalog_in(CatalogSlot::Active).unwrap().unwrap().version,
+            2
+        );
         assert_eq!(s.highest_catalog_version().unwrap(), Some(3));
     }
 }

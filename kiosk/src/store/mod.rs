@@ -64,9 +64,8 @@ pub struct Store {
 impl Store {
     /// Opens the database in the config's data folder (creating the folder), and migrates.
     pub fn open(config: &Config) -> anyhow::Result<Store> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("cannot create data folder {}", config.data_dir.display())
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data folder {}", config.data_dir.display()))?;
         Store::open_path(&config.db_path())
     }
 
@@ -253,9 +252,11 @@ mod tests {
             );
             let n: i64 = store
                 .conn()
-                .query_row("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", [], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT COUNT(*) FROM outbox WHERE state = 'pending'",
+                    [],
+                    |r| r.get(0),
+                )
                 .unwrap();
             assert_eq!(n, i64::from(start >= 1), "outbox rows kept from v{start}");
             let r: i64 = store
@@ -282,7 +283,10 @@ mod tests {
                 .unwrap();
         }
         let err = Store::open_path(&path).err().unwrap();
-        assert!(format!("{err:#}").contains("newer than this build"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("newer than this build"),
+            "{err:#}"
+        );
     }
 
     #[test]
@@ -292,6 +296,9 @@ mod tests {
         std::fs::write(&path, vec![0x5a; 8192]).unwrap();
         let err = Store::open_path(&path).err().unwrap();
         let text = format!("{err:#}");
-        assert!(text.contains("not a database") || text.contains("corrupt"), "{text}");
+        assert!(
+            text.contains("not a database") || text.contains("corrupt"),
+            "{text}"
+        );
     }
 }

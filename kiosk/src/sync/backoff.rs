@@ -75,8 +75,14 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(7);
         let delays: Vec<Duration> = (0..2000).map(|_| b.delay(4, None, &mut rng)).collect();
         assert!(delays.iter().all(|d| *d <= Duration::from_secs(8)));
-        let below_2s = delays.iter().filter(|d| **d < Duration::from_secs(2)).count();
-        let above_6s = delays.iter().filter(|d| **d > Duration::from_secs(6)).count();
+        let below_2s = delays
+            .iter()
+            .filter(|d| **d < Duration::from_secs(2))
+            .count();
+        let above_6s = delays
+            .iter()
+            .filter(|d| **d > Duration::from_secs(6))
+            .count();
         // Uniform over [0, 8 s]: a quarter below 2 s and a quarter above 6 s, give or take.
         assert!((380..620).contains(&below_2s), "{below_2s}");
         assert!((380..620).contains(&above_6s), "{above_6s}");
@@ -96,7 +102,9 @@ mod tests {
         let b = Backoff::from_secs(1, 300);
         let run = |seed| {
             let mut rng = StdRng::seed_from_u64(seed);
-            (1..20).map(|n| b.delay(n, None, &mut rng)).collect::<Vec<_>>()
+            (1..20)
+                .map(|n| b.delay(n, None, &mut rng))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(3), run(3));
         assert_ne!(run(3), run(4));

@@ -60,12 +60,12 @@ impl Transport {
         let files = TlsFiles::from_config(config)?;
         let ca_pem = std::fs::read(&files.ca)
             .with_context(|| format!("cannot read central.ca_file {}", files.ca.display()))?;
-        let mut identity_pem = std::fs::read(&files.cert).with_context(|| {
-            format!("cannot read central.client_cert {}", files.cert.display())
-        })?;
-        let key_pem = zeroize::Zeroizing::new(std::fs::read(&files.key).with_context(|| {
-            format!("cannot read central.client_key {}", files.key.display())
-        })?);
+        let mut identity_pem = std::fs::read(&files.cert)
+            .with_context(|| format!("cannot read central.client_cert {}", files.cert.display()))?;
+        let key_pem =
+            zeroize::Zeroizing::new(std::fs::read(&files.key).with_context(|| {
+                format!("cannot read central.client_key {}", files.key.display())
+            })?);
         identity_pem.push(b'\n');
         identity_pem.extend_from_slice(&key_pem);
         let identity_pem = zeroize::Zeroizing::new(identity_pem);
@@ -88,7 +88,10 @@ impl Transport {
         let cas = reqwest::Certificate::from_pem_bundle(&ca_pem)
             .with_context(|| format!("central.ca_file {} is not PEM", files.ca.display()))?;
         if cas.is_empty() {
-            bail!("central.ca_file {} holds no certificate", files.ca.display());
+            bail!(
+                "central.ca_file {} holds no certificate",
+                files.ca.display()
+            );
         }
         for ca in cas {
             builder = builder.add_root_certificate(ca);

@@ -123,10 +123,7 @@ impl SyncEngine {
             heartbeat_every: (config.sync.heartbeat_s > 0)
                 .then(|| Duration::from_secs(config.sync.heartbeat_s)),
             retention_days: config.security.acked_retention_days,
-            max_envelope_bytes: config
-                .catalog
-                .max_envelope_bytes
-                .min(usize::MAX as u64) as usize,
+            max_envelope_bytes: config.catalog.max_envelope_bytes.min(usize::MAX as u64) as usize,
             backoff: Backoff::from_secs(config.sync.backoff_min_s, config.sync.backoff_max_s),
             transport,
             db: Arc::new(Mutex::new(store)),
@@ -277,9 +274,14 @@ impl SyncEngine {
                 ),
                 Err(e) => protocol::BatchOutcome::all_unknown(&sent_ids, format!("{e:#}"), None),
             };
-            let request_failed = outcome.items.iter().all(|(_, o)| *o == ItemOutcome::Unknown);
+            let request_failed = outcome
+                .items
+                .iter()
+                .all(|(_, o)| *o == ItemOutcome::Unknown);
             failed = outcome.error.is_some();
-            let delay = self.backoff.delay(head_attempts, outcome.retry_after, &mut self.rng);
+            let delay = self
+                .backoff
+                .delay(head_attempts, outcome.retry_after, &mut self.rng);
             let next_attempt_ms = now.timestamp_millis() + delay.as_millis() as i64;
             if let Some(ra) = outcome.retry_after {
                 report.retry_after_s = Some(ra.as_secs());
@@ -418,7 +420,10 @@ fn open_claimed(
             reason: reason.into(),
         };
         let Some(sealed) = c.sealed.as_deref() else {
-            local.push((c.id.clone(), quarantine("payload_missing", "the sealed payload is gone")));
+            local.push((
+                c.id.clone(),
+                quarantine("payload_missing", "the sealed payload is gone"),
+            ));
             continue;
         };
         let payload = key

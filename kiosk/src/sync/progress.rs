@@ -114,7 +114,11 @@ impl SyncHandle {
 
     /// Device states for the heartbeat, e.g. `printer` -> `paper_near_end`.
     pub fn set_device_state(&self, device: &str, state: &str) {
-        let mut d = self.shared.devices.lock().unwrap_or_else(|e| e.into_inner());
+        let mut d = self
+            .shared
+            .devices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         d.insert(device.to_string(), state.to_string());
     }
 

@@ -115,11 +115,18 @@ pub fn encode_batch(
 /// What the platform said about one submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemOutcome {
-    Accepted { receipt_no: String },
+    Accepted {
+        receipt_no: String,
+    },
     /// Stored before; the receipt number is the first one.
-    Duplicate { receipt_no: String },
+    Duplicate {
+        receipt_no: String,
+    },
     /// Never acceptable as it is: quarantine, keep for staff.
-    Rejected { code: String, reason: String },
+    Rejected {
+        code: String,
+        reason: String,
+    },
     /// No answer for this id: send it again later with the same id.
     Unknown,
 }
@@ -227,9 +234,8 @@ pub fn decode_batch_response(
     BatchOutcome {
         items,
         retry_after: None,
-        error: (unknown > 0).then(|| {
-            format!("platform's reply had no usable result for {unknown} submission(s)")
-        }),
+        error: (unknown > 0)
+            .then(|| format!("platform's reply had no usable result for {unknown} submission(s)")),
     }
 }
 
@@ -241,7 +247,9 @@ pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Opt
         Duration::from_secs(secs)
     } else {
         let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-        let ms = (at.with_timezone(&chrono::Utc) - now).num_milliseconds().max(0);
+        let ms = (at.with_timezone(&chrono::Utc) - now)
+            .num_milliseconds()
+            .max(0);
         Duration::from_millis(ms as u64)
     };
     Some(d.min(MAX_RETRY_AFTER))

@@ -39,8 +39,12 @@ fn item(id: &str, seq: u64, phone: &str) -> Outgoing {
 
 #[test]
 fn batch_body_is_the_contract_shape_byte_for_byte() {
-    let b = encode_batch("XH-0001", &[item("0190f5e4-a", 42, "13800138000")], MAX_REQUEST_BYTES)
-        .unwrap();
+    let b = encode_batch(
+        "XH-0001",
+        &[item("0190f5e4-a", 42, "13800138000")],
+        MAX_REQUEST_BYTES,
+    )
+    .unwrap();
     assert_eq!(
         std::str::from_utf8(&b.body).unwrap(),
         concat!(
@@ -59,11 +63,22 @@ fn batch_body_is_the_contract_shape_byte_for_byte() {
 fn batch_respects_the_byte_limit_in_order_and_sets_aside_giants() {
     let mut giant = item("g", 2, "1");
     giant.payload.attachments[0].bytes_b64 = "A".repeat(5000);
-    let items = vec![item("a", 1, "1"), giant, item("c", 3, "1"), item("d", 4, "1"), item("e", 5, "1")];
-    let one_len = serde_json::to_vec(&serde_json::json!({"kiosk_id": "XH-0001", "submissions": []}))
+    let items = vec![
+        item("a", 1, "1"),
+        giant,
+        item("c", 3, "1"),
+        item("d", 4, "1"),
+        item("e", 5, "1"),
+    ];
+    let one_len =
+        serde_json::to_vec(&serde_json::json!({"kiosk_id": "XH-0001", "submissions": []}))
+            .unwrap()
+            .len();
+    let single = encode_batch("XH-0001", &items[..1], usize::MAX)
         .unwrap()
-        .len();
-    let single = encode_batch("XH-0001", &items[..1], usize::MAX).unwrap().body.len() - one_len;
+        .body
+        .len()
+        - one_len;
     // Room for exactly two ordinary items.
     let limit = one_len + 2 * single + 1;
     let b = encode_batch("XH-0001", &items, limit).unwrap();
@@ -74,7 +89,10 @@ fn batch_respects_the_byte_limit_in_order_and_sets_aside_giants() {
     let v: serde_json::Value = serde_json::from_slice(&b.body).unwrap();
     assert_eq!(v["submissions"].as_array().unwrap().len(), 2);
     let empty = encode_batch("XH-0001", &[], limit).unwrap();
-    assert_eq!(&empty.body[..], br#"{"kiosk_id":"XH-0001","submissions":[]}"#);
+    assert_eq!(
+        &empty.body[..],
+        br#"{"kiosk_id":"XH-0001","submissions":[]}"#
+    );
 }
 
 /// The contract's example response, verbatim.
@@ -87,24 +105,35 @@ const CONTRACT_RESPONSE: &str = r#"{"results": [{"id": "...", "status": "accepte
 fn decodes_the_contract_example() {
     // The example uses "..." for every id; give them distinct ids to map them.
     let mut n = 0;
-    let body = CONTRACT_RESPONSE
-        .split("\"...\"")
-        .enumerate()
-        .fold(String::new(), |mut acc, (i, part)| {
-            if i > 0 {
-                n += 1;
-                acc.push_str(&format!("\"id{n}\""));
-            }
-            acc.push_str(part);
-            acc
-        });
+    let body =
+        CONTRACT_RESPONSE
+            .split("\"...\"")
+            .enumerate()
+            .fold(String::new(), |mut acc, (i, part)| {
+                if i > 0 {
+                    n += 1;
+                    acc.push_str(&format!("\"id{n}\""));
+                }
+                acc.push_str(part);
+                acc
+            });
     let ids: Vec<String> = vec!["id1".into(), "id2".into(), "id3".into(), "id4".into()];
     let out = decode_batch_response(&ids, 200, None, body.as_bytes(), now());
     assert_eq!(
         out.items,
         vec![
-            ("id1".into(), ItemOutcome::Accepted { receipt_no: "XH20261127000042".into() }),
-            ("id2".into(), ItemOutcome::Duplicate { receipt_no: "XH20261127000041".into() }),
+            (
+                "id1".into(),
+                ItemOutcome::Accepted {
+                    receipt_no: "XH20261127000042".into()
+                }
+            ),
+            (
+                "id2".into(),
+                ItemOutcome::Duplicate {
+                    receipt_no: "XH20261127000041".into()
+                }
+            ),
             (
                 "id3".into(),
                 ItemOutcome::Rejected {
@@ -115,7 +144,10 @@ fn decodes_the_contract_example() {
             ("id4".into(), ItemOutcome::Unknown),
         ]
     );
-    assert!(out.error.unwrap().contains("1 submission"), "missing id is retried");
+    assert!(
+        out.error.unwrap().contains("1 submission"),
+        "missing id is retried"
+    );
 }
 
 #[test]
@@ -132,12 +164,18 @@ fn failures_make_every_item_unknown_with_retry_after() {
     // Unknown statuses and accepted-without-receipt are not acted on.
     let odd = br#"{"results":[{"id":"a","status":"maybe"},{"id":"b","status":"accepted"},{"id":"zz","status":"accepted","receipt_no":"R"}]}"#;
     let out = decode_batch_response(&ids, 200, None, odd, now());
-    assert!(out.items.iter().all(|(_, o)| *o == ItemOutcome::Unknown), "{out:?}");
+    assert!(
+        out.items.iter().all(|(_, o)| *o == ItemOutcome::Unknown),
+        "{out:?}"
+    );
 }
 
 #[test]
 fn retry_after_forms() {
-    assert_eq!(parse_retry_after("120", now()), Some(Duration::from_secs(120)));
+    assert_eq!(
+        parse_retry_after("120", now()),
+        Some(Duration::from_secs(120))
+    );
     assert_eq!(parse_retry_after(" 0 ", now()), Some(Duration::ZERO));
     assert_eq!(
         parse_retry_after("Fri, 27 Nov 2026 03:13:09 GMT", now()),
@@ -150,7 +188,10 @@ fn retry_after_forms() {
     );
     assert_eq!(parse_retry_after("soon", now()), None);
     assert_eq!(parse_retry_after("-5", now()), None);
-    assert_eq!(parse_retry_after("99999999999", now()), Some(MAX_RETRY_AFTER));
+    assert_eq!(
+        parse_retry_after("99999999999", now()),
+        Some(MAX_RETRY_AFTER)
+    );
 }
 
 #[test]
@@ -183,18 +224,30 @@ fn heartbeat_is_the_contract_shape() {
     assert_eq!(decode_heartbeat_response(200, None, b"{}", now()), Ok(()));
     assert_eq!(
         decode_heartbeat_response(503, Some("3"), b"", now()),
-        Err(("heartbeat answered 503".into(), Some(Duration::from_secs(3))))
+        Err((
+            "heartbeat answered 503".into(),
+            Some(Duration::from_secs(3))
+        ))
     );
 }
 
 #[test]
 fn catalog_answers() {
     assert_eq!(catalog_path(17), "/v1/catalog?have=17");
-    assert_eq!(decode_catalog_response(304, vec![]), CatalogAnswer::NotModified);
+    assert_eq!(
+        decode_catalog_response(304, vec![]),
+        CatalogAnswer::NotModified
+    );
     assert_eq!(
         decode_catalog_response(200, b"{}".to_vec()),
         CatalogAnswer::Envelope(b"{}".to_vec())
     );
-    assert!(matches!(decode_catalog_response(200, vec![]), CatalogAnswer::Failed(_)));
-    assert!(matches!(decode_catalog_response(500, vec![]), CatalogAnswer::Failed(_)));
+    assert!(matches!(
+        decode_catalog_response(200, vec![]),
+        CatalogAnswer::Failed(_)
+    ));
+    assert!(matches!(
+        decode_catalog_response(500, vec![]),
+        CatalogAnswer::Failed(_)
+    ));
 }

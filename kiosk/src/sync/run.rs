@@ -170,7 +170,10 @@ impl SyncEngine {
         {
             Ok(n) => {
                 if n > 0 {
-                    tracing::info!(purged = n, "acknowledged submissions past retention deleted");
+                    tracing::info!(
+                        purged = n,
+                        "acknowledged submissions past retention deleted"
+                    );
                 }
                 n
             }

@@ -13,14 +13,29 @@ pub fn all_text(w: &AppWindow) -> String {
     let c = w.global::<Catalog>();
     push(&c.get_query());
     push(&c.get_results_title());
-    for m in c.get_results().iter().chain(c.get_popular().iter()).chain(c.get_bundles().iter()) {
+    for m in c
+        .get_results()
+        .iter()
+        .chain(c.get_popular().iter())
+        .chain(c.get_bundles().iter())
+    {
         for s in [m.code, m.name, m.department, m.kind_label, m.identity_label] {
             push(&s);
         }
     }
     let g = w.global::<Guide>();
     let m = g.get_matter();
-    for s in [m.code, m.name, m.department, m.kind_label, m.identity_label, m.legal_limit, m.promised_limit, m.fee, m.guide_text] {
+    for s in [
+        m.code,
+        m.name,
+        m.department,
+        m.kind_label,
+        m.identity_label,
+        m.legal_limit,
+        m.promised_limit,
+        m.fee,
+        m.guide_text,
+    ] {
         push(&s);
     }
     for m in g.get_materials().iter() {
@@ -55,7 +70,13 @@ pub fn all_text(w: &AppWindow) -> String {
     let q = w.global::<StatusQuery>();
     push(&q.get_number());
     let res = q.get_result();
-    for s in [res.receipt_number, res.matter_name, res.status_label, res.submitted_at, res.updated_at] {
+    for s in [
+        res.receipt_number,
+        res.matter_name,
+        res.status_label,
+        res.submitted_at,
+        res.updated_at,
+    ] {
         push(&s);
     }
     out.join("\n")

@@ -42,10 +42,15 @@ impl Harness {
     pub fn new() -> Harness {
         i_slint_backend_testing::init_no_event_loop();
         let window = AppWindow::new().unwrap();
-        window.window().set_size(slint::LogicalSize::new(1080.0, 1920.0));
+        window
+            .window()
+            .set_size(slint::LogicalSize::new(1080.0, 1920.0));
         i18n::install(&window);
         keyboard::install(&window);
-        let state = Rc::new(RefCell::new(FlowState { locale: "zh-CN".into(), ..Default::default() }));
+        let state = Rc::new(RefCell::new(FlowState {
+            locale: "zh-CN".into(),
+            ..Default::default()
+        }));
         let h = Harness { window, state };
         h.connect();
         go_home(&h.window, &h.state);
@@ -300,9 +305,16 @@ impl Harness {
     /// than the text inside it (a Text's accessible label is its text, too).
     pub fn find(&self, label: &str) -> ElementHandle {
         let found = self.find_all(label);
-        assert!(!found.is_empty(), "no element labelled {label:?} on page {:?}", self.page());
+        assert!(
+            !found.is_empty(),
+            "no element labelled {label:?} on page {:?}",
+            self.page()
+        );
         let actionable = found.iter().position(|e| {
-            !matches!(e.accessible_role(), Some(i_slint_backend_testing::AccessibleRole::Text) | None)
+            !matches!(
+                e.accessible_role(),
+                Some(i_slint_backend_testing::AccessibleRole::Text) | None
+            )
         });
         found.into_iter().nth(actionable.unwrap_or(0)).unwrap()
     }
@@ -329,7 +341,10 @@ impl Harness {
 
     pub fn field(&self, id: &str) -> FormField {
         let fields = self.window.global::<Form>().get_fields();
-        fields.iter().find(|f| f.id == id).unwrap_or_else(|| panic!("no field {id}"))
+        fields
+            .iter()
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("no field {id}"))
     }
 
     pub fn log_contains(&self, entry: &str) -> bool {
@@ -351,14 +366,19 @@ fn set_language(w: &AppWindow, st: &Rc<RefCell<FlowState>>, locale: &str) {
     // Refill the display-ready models in the new language; typed values stay.
     if st.borrow().matter.is_some() {
         show_guide_models(w, st);
-        w.global::<App>().set_matter_name(st.borrow().matter.unwrap().name(locale).into());
+        w.global::<App>()
+            .set_matter_name(st.borrow().matter.unwrap().name(locale).into());
         if let Some(model) = st.borrow().fields.clone() {
             for i in 0..model.row_count() {
                 let mut row = model.row_data(i).unwrap();
                 if let Some(fresh) = fields_for(locale).into_iter().find(|f| f.id == row.id) {
                     row.label = fresh.label;
                     row.choices = fresh.choices;
-                    row.error = if row.error.is_empty() { row.error } else { validate(locale, &row).into() };
+                    row.error = if row.error.is_empty() {
+                        row.error
+                    } else {
+                        validate(locale, &row).into()
+                    };
                 }
                 model.set_row_data(i, row);
             }
