@@ -134,7 +134,8 @@ fn every_fault_gives_its_own_error_and_the_reader_recovers() {
     let sim = sim(false, None);
     let mut r = reader(&sim.slave_path());
     sim.put("permit-hk").unwrap();
-    let cases: Vec<(Fault, fn(&ReaderError) -> bool)> = vec![
+    type Expect = fn(&ReaderError) -> bool;
+    let cases: Vec<(Fault, Expect)> = vec![
         (Fault::NoCard, |e| matches!(e, ReaderError::NoCard)),
         (Fault::SelectFail, |e| {
             matches!(e, ReaderError::SelectFailed(Sw3::SelectFailed))

@@ -33,7 +33,7 @@ pub struct Changed {
 pub struct CatalogDiff {
     pub old_version: u64,
     pub new_version: u64,
-    /// Version, dates, notice, format, departments and themes.
+    /// Dates, notice, format, departments and themes.
     pub catalog_changes: Vec<String>,
     pub matters_added: Vec<Named>,
     pub matters_removed: Vec<Named>,
@@ -129,7 +129,7 @@ fn render_items(
 pub fn diff(old: &Catalog, new: &Catalog) -> CatalogDiff {
     let mut catalog_changes = Vec::new();
     let mut c = Changes(&mut catalog_changes);
-    c.value("version", &old.version, &new.version);
+    // The version is the report's first line (`old_version`, `new_version`).
     c.value("format", &old.format, &new.format);
     c.text("issued_at", &old.issued_at, &new.issued_at);
     c.text("expires_at", &old.expires_at, &new.expires_at);

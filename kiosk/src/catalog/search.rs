@@ -220,7 +220,7 @@ impl Entry {
         } else {
             [&self.zh, ""]
         };
-        if names.iter().any(|n| *n == q) || self.code_lc == q {
+        if names.contains(&q) || self.code_lc == q {
             return Some((MatchTier::Exact, 0));
         }
         if names.iter().any(|n| !n.is_empty() && n.starts_with(q))

@@ -221,6 +221,13 @@ fn sign(catalog_path: &Path, key_path: &Path, out: &Path) -> anyhow::Result<Exit
             other => bail!("the signed envelope does not verify: {other}"),
         }
     }
+    let kiosk_limit = crate::config::CatalogConfig::default().max_envelope_bytes;
+    if bytes.len() as u64 > kiosk_limit {
+        eprintln!(
+            "warning: the envelope is {} bytes, more than kiosks accept by default ({kiosk_limit}); raise catalog.max_envelope_bytes on the fleet first",
+            bytes.len()
+        );
+    }
     std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
     println!(
         "signed catalog version {} ({} matters, expires {}) with key {key_id} -> {}",

@@ -69,8 +69,8 @@ pub fn run(ctx: &Ctx, cmd: OutboxCmd) -> anyhow::Result<ExitCode> {
                 println!("no entries");
             } else {
                 println!(
-                    "{:>6}  {:<36}  {:<11}  {:>3}  {:<24}  {}",
-                    "seq", "id", "state", "try", "next attempt / receipt", "error"
+                    "{:>6}  {:<36}  {:<11}  {:>3}  {:<24}  error",
+                    "seq", "id", "state", "try", "next attempt / receipt"
                 );
                 for r in &rows {
                     let when = match r.state {

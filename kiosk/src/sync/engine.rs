@@ -213,7 +213,11 @@ impl SyncEngine {
                 Ok(open_claimed(&key, claimed))
             })
             .await;
-        let ((items, attempts), mut local) = match claimed {
+        let Opened {
+            items,
+            attempts,
+            mut local,
+        } = match claimed {
             Ok(c) => c,
             Err(e) => return self.local_failure(format!("cannot read the outbox: {e:#}")),
         };
@@ -410,7 +414,7 @@ impl SyncEngine {
 fn open_claimed(
     key: &DataKey,
     claimed: Vec<Claimed>,
-) -> ((Vec<Outgoing>, Vec<u32>), Vec<(String, Disposition)>) {
+) -> Opened {
     let mut out = Vec::with_capacity(claimed.len());
     let mut attempts = Vec::with_capacity(claimed.len());
     let mut local = Vec::new();
@@ -452,5 +456,17 @@ fn open_claimed(
             payload,
         });
     }
-    ((out, attempts), local)
+    Opened {
+        items: out,
+        attempts,
+        local,
+    }
+}
+
+/// Claimed entries opened for sending, how often each has been sent, and the ones decided
+/// locally (quarantined because they cannot be opened).
+struct Opened {
+    items: Vec<Outgoing>,
+    attempts: Vec<u32>,
+    local: Vec<(String, Disposition)>,
 }

@@ -367,7 +367,7 @@ fn set_language(w: &AppWindow, st: &Rc<RefCell<FlowState>>, locale: &str) {
     if st.borrow().matter.is_some() {
         show_guide_models(w, st);
         w.global::<App>()
-            .set_matter_name(st.borrow().matter.unwrap().name(locale).into());
+            .set_matter_name(st.borrow().matter.unwrap().name(locale));
         if let Some(model) = st.borrow().fields.clone() {
             for i in 0..model.row_count() {
                 let mut row = model.row_data(i).unwrap();
@@ -413,7 +413,7 @@ fn show_guide(w: &AppWindow, st: &Rc<RefCell<FlowState>>) {
     let locale = st.borrow().locale.clone();
     let m = st.borrow().matter.unwrap();
     let app = w.global::<App>();
-    app.set_matter_name(m.name(&locale).into());
+    app.set_matter_name(m.name(&locale));
     app.set_step(1);
     app.set_step_count(if m.face { 6 } else { 5 });
     w.global::<Guide>().set_selected_situation(-1);
