@@ -108,8 +108,12 @@ struct OutputMap {
 }
 
 impl Detector {
-    pub fn load(path: &Path, config: DetectorConfig) -> Result<Detector, FaceError> {
-        let template = super::fast_ops::onnx_loader(true)
+    pub fn load(
+        path: &Path,
+        config: DetectorConfig,
+        fast_ops: bool,
+    ) -> Result<Detector, FaceError> {
+        let template = super::fast_ops::onnx_loader(fast_ops)
             .model_for_path(path)
             .map_err(|e| FaceError::model(path, e))?;
         Ok(Detector {

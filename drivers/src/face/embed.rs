@@ -62,9 +62,9 @@ impl std::fmt::Debug for Recognizer {
 }
 
 impl Recognizer {
-    pub fn load(path: &Path) -> Result<Recognizer, FaceError> {
+    pub fn load(path: &Path, fast_ops: bool) -> Result<Recognizer, FaceError> {
         let s = ALIGNED_SIZE;
-        let plan: Plan = super::fast_ops::onnx_loader(true)
+        let plan: Plan = super::fast_ops::onnx_loader(fast_ops)
             .model_for_path(path)
             .and_then(|m| m.with_input_fact(0, f32::fact([1, 3, s, s]).into()))
             .and_then(|m| m.into_optimized())

@@ -32,10 +32,25 @@ fn id_canvas_size(photo: RgbRef<'_>) -> (usize, usize) {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngineConfig {
     pub detector: DetectorConfig,
     pub quality: QualityConfig,
+    /// Use our depthwise and PReLU operators ([`super::fast_ops`]) instead of tract's own.
+    /// On by default in optimised builds; off in debug builds, where our crate is compiled
+    /// without optimisation and the hand-written loops would be slower than tract's
+    /// (optimised) generic ones. A test checks both give the same outputs.
+    pub fast_ops: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            detector: DetectorConfig::default(),
+            quality: QualityConfig::default(),
+            fast_ops: !cfg!(debug_assertions),
+        }
+    }
 }
 
 /// The loaded models. Not `Sync`: one engine per thread that verifies.
@@ -97,8 +112,8 @@ impl FaceEngine {
         let paths = ModelPaths::in_dir(models_dir);
         paths.verify()?;
         Ok(FaceEngine {
-            detector: Detector::load(&paths.yunet, config.detector)?,
-            recognizer: Recognizer::load(&paths.sface)?,
+            detector: Detector::load(&paths.yunet, config.detector, config.fast_ops)?,
+            recognizer: Recognizer::load(&paths.sface, config.fast_ops)?,
             config,
         })
     }

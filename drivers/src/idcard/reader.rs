@@ -5,6 +5,7 @@ use std::io::{ErrorKind, Write};
 use std::time::{Duration, Instant};
 
 use serialport::{ClearBuffer, SerialPort};
+use zeroize::Zeroize;
 
 use super::card::IdCard;
 use super::codec::{BaudCode, Command, Decoder, FrameError, Reply};
@@ -265,6 +266,9 @@ impl IdCardReader {
     pub fn transact(&mut self, cmd: Command) -> Result<Reply, ReaderError> {
         let timeout = self.config.timeouts.for_command(cmd, self.config.baud);
         let result = self.transact_inner(cmd, timeout);
+        // The read buffer held card bytes. (Zeroed in place: `Vec::zeroize` would also empty
+        // it, and a zero-length read buffer reads nothing.)
+        self.buf.as_mut_slice().zeroize();
         match &result {
             Ok(_) => self.consecutive_timeouts = 0,
             Err(ReaderError::Timeout { .. }) => self.consecutive_timeouts += 1,

@@ -62,8 +62,12 @@ pub fn install(window: &AppWindow) {
     let weak = window.as_weak();
     window.global::<Form>().on_focus_changed(move |_index| {
         if let Some(w) = weak.upgrade() {
-            // Letters typed for the previous field are dropped, not pasted into the next one.
+            // Letters typed for the previous field are dropped, not pasted into the next one;
+            // text fields start in pinyin (digit fields show the digit pad whatever the mode).
             set_composing(&w, "");
+            let kb = w.global::<Keyboard>();
+            kb.set_mode(KeyboardMode::Pinyin);
+            kb.set_shift(false);
         }
     });
 }

@@ -15,9 +15,14 @@ fn identical_catalogs_differ_only_in_version() {
     let d = diff(&old, &new);
     assert!(d.no_content_change());
     assert_eq!(
-        d.catalog_changes,
-        vec![format!("version: {} -> {}", old.version, new.version)]
+        (d.old_version, d.new_version),
+        (old.version, old.version + 1)
     );
+    assert!(d.catalog_changes.is_empty(), "{:?}", d.catalog_changes);
+    assert!(d.render().starts_with(&format!(
+        "catalog version {} -> {}\n",
+        old.version, new.version
+    )));
     assert!(d.warnings.is_empty(), "{:?}", d.warnings);
     assert!(d.render().contains("no matter or bundle changed"));
 }

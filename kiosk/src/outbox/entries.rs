@@ -92,7 +92,27 @@ pub fn head_due_at(store: &Store) -> Result<Option<i64>, StoreError> {
 }
 
 /// Claims up to `limit` entries in seq order, if the head is due at `now_ms` (or `force`).
+///
+/// The claim is committed without its own fsync (`synchronous = NORMAL` for this one
+/// transaction): a claim lost in a power cut leaves the entries `pending`, and they are sent
+/// exactly as an `in_flight` entry would be, with the same ids. The settle that follows is a
+/// FULL commit, and WAL frames reach the disk in order, so it makes the claim durable too.
+/// This halves the fsyncs a batch costs.
 pub fn claim_batch(
+    store: &mut Store,
+    limit: usize,
+    now_ms: i64,
+    force: bool,
+) -> Result<Vec<Claimed>, StoreError> {
+    store.conn().pragma_update(None, "synchronous", "NORMAL")?;
+    let claimed = claim_in_tx(store, limit, now_ms, force);
+    let restored = store.conn().pragma_update(None, "synchronous", "FULL");
+    let claimed = claimed?;
+    restored?;
+    Ok(claimed)
+}
+
+fn claim_in_tx(
     store: &mut Store,
     limit: usize,
     now_ms: i64,

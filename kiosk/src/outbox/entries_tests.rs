@@ -59,6 +59,11 @@ fn claims_in_seq_order_and_marks_in_flight() {
     assert_eq!(c[0].id, ids[0]);
     assert!(c.iter().all(|c| c.attempts == 1 && c.sealed.is_some()));
     assert_eq!(state_of(&store, &ids[0]), "in_flight");
+    let sync: i64 = store
+        .conn()
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(sync, 2, "FULL again after the claim");
     assert_eq!(state_of(&store, &ids[3]), "pending");
     // A crash now: the in-flight entries are claimed again, with the same ids, first.
     let again = claim_batch(&mut store, 10, far_future(), false).unwrap();

@@ -411,10 +411,7 @@ impl SyncEngine {
 
 /// Opens the sealed payloads of claimed entries. Entries that cannot be opened (damaged row,
 /// wrong key) are quarantined locally instead of blocking the outbox.
-fn open_claimed(
-    key: &DataKey,
-    claimed: Vec<Claimed>,
-) -> Opened {
+fn open_claimed(key: &DataKey, claimed: Vec<Claimed>) -> Opened {
     let mut out = Vec::with_capacity(claimed.len());
     let mut attempts = Vec::with_capacity(claimed.len());
     let mut local = Vec::new();
