@@ -1,6 +1,8 @@
 //! The outbox: durable enqueue latency next to a bare SQLite insert with the same durability
 //! (WAL, `synchronous = FULL`), measured interleaved in the same run on the same disk
-//! (target p50 <= 1.3x); and the drain rate of a 10,000-entry backlog over mutual TLS to the
+//! (target <= 1.3x at p50 and p99). An enqueue writes about eight pages (the submission, its
+//! outbox entry, their indexes, the seq counter) where the bare insert writes two, and on a
+//! disk whose fsync cost grows with the data written that difference is most of the gap; and the drain rate of a 10,000-entry backlog over mutual TLS to the
 //! in-process platform simulator on 127.0.0.1 (target >= 5,000 a second), with peak memory.
 
 use std::collections::BTreeMap;
@@ -17,7 +19,7 @@ use crate::outbox::{self, Applicant, NewSubmission};
 use crate::store::Store;
 use crate::sync::SyncEngine;
 
-const ENQUEUES: usize = 400;
+const ENQUEUES: usize = 2000;
 const BACKLOG: usize = 10_000;
 
 pub fn run(_config: &Config) -> anyhow::Result<Vec<BenchRow>> {
@@ -98,7 +100,7 @@ fn enqueue_vs_bare_insert() -> anyhow::Result<Vec<BenchRow>> {
             .target("<= 1.3x", e50 <= 1.3 * b50),
         BenchRow::new("outbox_enqueue_p99", e99, "ms")
             .peer("bare_insert_sync_full_p99", b99)
-            .target("<= 1.3x (info)", true),
+            .target("<= 1.3x", e99 <= 1.3 * b99),
     ])
 }
 
