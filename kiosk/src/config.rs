@@ -27,6 +27,7 @@ pub struct Config {
     pub sync: SyncConfig,
     pub catalog: CatalogConfig,
     pub devices: DevicesConfig,
+    pub maintenance: MaintenanceConfig,
 }
 
 impl Default for Config {
@@ -41,6 +42,7 @@ impl Default for Config {
             sync: SyncConfig::default(),
             catalog: CatalogConfig::default(),
             devices: DevicesConfig::default(),
+            maintenance: MaintenanceConfig::default(),
         }
     }
 }
@@ -217,6 +219,33 @@ impl Default for FaceConfig {
             models_dir: PathBuf::from("models"),
             threshold: 0.363,
             max_attempts: 3,
+        }
+    }
+}
+
+/// Staff access to the diagnostics screen and the local metrics endpoint
+/// (`kiosk::maintenance`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaintenanceConfig {
+    /// Argon2id PHC string of the staff PIN, from `kiosk staff set-pin`. Empty: the
+    /// diagnostics screen cannot be entered.
+    pub staff_pin_hash: String,
+    /// Wrong PINs in a row that lock the diagnostics screen.
+    pub pin_max_failures: u32,
+    /// Seconds the diagnostics screen stays locked after too many wrong PINs.
+    pub pin_lockout_s: u64,
+    /// Port of the Prometheus text endpoint on 127.0.0.1 (`GET /metrics`). 0: off.
+    pub metrics_port: u16,
+}
+
+impl Default for MaintenanceConfig {
+    fn default() -> Self {
+        MaintenanceConfig {
+            staff_pin_hash: String::new(),
+            pin_max_failures: 5,
+            pin_lockout_s: 15 * 60,
+            metrics_port: 9464,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod logging;
+pub mod maintenance;
 pub mod outbox;
 pub mod session;
 pub mod store;

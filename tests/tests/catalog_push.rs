@@ -446,6 +446,21 @@ fn publish_to_the_platform_over_tls_then_sync_stages_and_home_switches() {
         serde_json::from_str(&ok(k(&["catalog", "health", "--json"]))).unwrap();
     assert_eq!(health["version"], 1, "not switched before Home: {health}");
     assert_eq!(health["staged_version"], 2);
+    // The heartbeat of that cycle told the platform (the [ext] catalog object).
+    let seen = platform_view(&a.path("central.db"));
+    assert_eq!(
+        (
+            &seen["catalog_version"],
+            &seen["catalog_staged_version"],
+            &seen["catalog_stale"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(2),
+            &serde_json::json!(false)
+        ),
+        "{seen}"
+    );
     // Asked again: the platform has nothing newer than what is staged.
     let cycle: serde_json::Value =
         serde_json::from_slice(&k(&["sync", "once", "--json"]).stdout).unwrap();
@@ -463,4 +478,23 @@ fn publish_to_the_platform_over_tls_then_sync_stages_and_home_switches() {
         (health["version"].as_u64(), health["stale"].as_bool()),
         (Some(2), Some(false))
     );
+    // The next heartbeat reports the switch: version 2 active, nothing staged.
+    let cycle: serde_json::Value =
+        serde_json::from_slice(&k(&["sync", "once", "--json"]).stdout).unwrap();
+    assert_eq!(cycle["heartbeat"], "ok", "{cycle}");
+    let seen = platform_view(&a.path("central.db"));
+    assert_eq!(seen["catalog_version"], 2, "{seen}");
+    assert_eq!(seen["catalog_staged_version"], serde_json::Value::Null);
+    assert_eq!(seen["catalog_expires_at"], "2099-01-01T00:00:00Z");
+}
+
+/// What the platform knows of XH-0001 from its heartbeats (`device-sim central stats`).
+fn platform_view(db: &Path) -> serde_json::Value {
+    let out = Command::new(bin("device-sim"))
+        .args(["central", "stats", "--db", p(db), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    stats["kiosks"]["XH-0001"].clone()
 }

@@ -60,13 +60,15 @@ impl Platform {
             if !self.admin_authorized(req) {
                 return Ok(respond(Response::error(401, "admin bearer token required")));
             }
-            return match (method, rest) {
-                ("POST", "catalog") => self.publish_catalog(req),
-                ("POST", r) if r.starts_with("submissions/") && r.ends_with("/status") => {
-                    let receipt = &r["submissions/".len()..r.len() - "/status".len()];
-                    self.set_status(receipt, req)
-                }
-                (_, "catalog") => Ok(respond(Response::error(405, "use POST"))),
+            // `submissions/{receipt_no}/status`; prefix and suffix are stripped, never sliced
+            // by offsets (`submissions/status` would overlap them).
+            let status_of = rest
+                .strip_prefix("submissions/")
+                .and_then(|r| r.strip_suffix("/status"));
+            return match (method, rest, status_of) {
+                ("POST", "catalog", _) => self.publish_catalog(req),
+                ("POST", _, Some(receipt)) => self.set_status(receipt, req),
+                (_, "catalog", _) => Ok(respond(Response::error(405, "use POST"))),
                 _ => Ok(respond(Response::error(404, "no such admin endpoint"))),
             };
         }
@@ -216,6 +218,15 @@ impl Platform {
                 return Ok(respond(Response::error(
                     400,
                     &format!("heartbeat field '{field}' is missing or has the wrong type"),
+                )));
+            }
+        }
+        // [ext] The optional `catalog` object (docs/central-api.md, "Heartbeat catalog").
+        if let Some(catalog) = body.get("catalog") {
+            if let Err(why) = check_heartbeat_catalog(catalog) {
+                return Ok(respond(Response::error(
+                    400,
+                    &format!("heartbeat field 'catalog': {why}"),
                 )));
             }
         }
@@ -405,3 +416,29 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 #[path = "handlers_tests.rs"]
 mod tests;
+
+/// The heartbeat's optional `catalog` object, checked field by field (every field optional,
+/// unknown ones ignored, so later kiosks may add more).
+fn check_heartbeat_catalog(c: &Value) -> Result<(), String> {
+    let Some(obj) = c.as_object() else {
+        return Err("must be an object".into());
+    };
+    let is = |key: &str, ok: fn(&Value) -> bool| match obj.get(key) {
+        None | Some(Value::Null) => Ok(()),
+        Some(v) if ok(v) => Ok(()),
+        Some(_) => Err(format!("'{key}' has the wrong type")),
+    };
+    is("stale", Value::is_boolean)?;
+    is("expires_at", Value::is_string)?;
+    is("staged_version", Value::is_u64)?;
+    is("last_rollback", Value::is_object)?;
+    is("last_refusal", |v| {
+        v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+    })?;
+    if let Some(r) = obj.get("last_rollback").and_then(Value::as_object) {
+        if !r.get("failed_version").is_some_and(Value::is_u64) {
+            return Err("'last_rollback.failed_version' is missing or not a number".into());
+        }
+    }
+    Ok(())
+}

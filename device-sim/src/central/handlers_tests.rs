@@ -250,13 +250,66 @@ fn heartbeat_is_checked_for_shape_identity_and_personal_data() {
     let (status, body, _) = reply(&p, &req("POST", "/v1/heartbeat", leaky), Some("XH-0001"));
     assert_eq!(status, 400);
     assert!(body["error"].as_str().unwrap().contains("personal data"));
-    let mut missing = hb;
+    let mut missing = hb.clone();
     missing.as_object_mut().unwrap().remove("uptime_s");
     assert_eq!(
         reply(&p, &req("POST", "/v1/heartbeat", missing), Some("XH-0001")).0,
         400
     );
     assert_eq!(p.store().stats().unwrap().heartbeats, 1);
+
+    // [ext] The optional catalog object: accepted, checked, and shown per kiosk.
+    let mut with_catalog = hb.clone();
+    with_catalog["catalog_version"] = json!(17);
+    with_catalog["catalog"] = json!({"stale": true, "expires_at": "2026-12-01T00:00:00Z",
+        "staged_version": 18,
+        "last_rollback": {"at": "2026-11-27T03:00:00Z", "failed_version": 16,
+                          "restored_version": 15, "code": "changed_on_disk"},
+        "last_refusal": ["bad_signature"]});
+    assert_eq!(
+        reply(
+            &p,
+            &req("POST", "/v1/heartbeat", with_catalog.clone()),
+            Some("XH-0001")
+        )
+        .0,
+        200
+    );
+    let stats = p.store().stats().unwrap();
+    let k = &stats.kiosks["XH-0001"];
+    assert_eq!(k.heartbeats, 2);
+    assert_eq!(k.catalog_version, Some(17));
+    assert_eq!(k.catalog_stale, Some(true));
+    assert_eq!(k.catalog_staged_version, Some(18));
+    assert_eq!(
+        k.catalog_expires_at.as_deref(),
+        Some("2026-12-01T00:00:00Z")
+    );
+    assert_eq!(k.catalog_rollback_failed_version, Some(16));
+    assert_eq!(k.catalog_last_refusal, ["bad_signature"]);
+    for bad in [
+        json!("stale"),
+        json!({"stale": "yes"}),
+        json!({"staged_version": -1}),
+        json!({"last_refusal": [1]}),
+        json!({"last_rollback": {"at": "x"}}),
+    ] {
+        let mut b = with_catalog.clone();
+        b["catalog"] = bad.clone();
+        let (status, body, _) = reply(&p, &req("POST", "/v1/heartbeat", b), Some("XH-0001"));
+        assert_eq!(status, 400, "{bad}");
+        assert!(
+            body["error"].as_str().unwrap().contains("'catalog'"),
+            "{body}"
+        );
+    }
+    // A heartbeat without it (the contract's shape) clears what was shown.
+    assert_eq!(
+        reply(&p, &req("POST", "/v1/heartbeat", hb), Some("XH-0001")).0,
+        200
+    );
+    let k = &p.store().stats().unwrap().kiosks["XH-0001"];
+    assert_eq!((k.catalog_version, k.catalog_stale), (Some(1), None));
 }
 
 fn envelope(signer: &SigningKey, version: u64) -> Vec<u8> {

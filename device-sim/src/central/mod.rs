@@ -17,6 +17,8 @@ pub mod faults;
 pub mod handlers;
 pub mod http;
 pub mod pki;
+#[cfg(test)]
+mod props;
 pub mod server;
 pub mod store;
 pub mod x509;
@@ -31,7 +33,7 @@ pub use catalog::{load_admin_key, pae, AdminKey, CATALOG_PAYLOAD_TYPE};
 pub use faults::{FaultConfig, Faults, ScriptedFault};
 pub use pki::{init_pki, PkiPaths};
 pub use server::{Server, ServerConfig, ServerHandle};
-pub use store::{Stats, StoredSubmission};
+pub use store::{KioskSeen, Stats, StoredSubmission};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -171,6 +173,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 println!("heartbeats         {}", stats.heartbeats);
                 for (k, n) in &stats.by_kiosk {
                     println!("  {k:<16} {n}");
+                }
+                for (k, seen) in &stats.kiosks {
+                    let show = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+                    println!(
+                        "kiosk {k}: {} heartbeat(s), last {}; catalog {}{}{}",
+                        seen.heartbeats,
+                        seen.last_heartbeat_at,
+                        show(seen.catalog_version),
+                        if seen.catalog_stale == Some(true) {
+                            " STALE"
+                        } else {
+                            ""
+                        },
+                        seen.catalog_staged_version
+                            .map_or(String::new(), |v| format!(", {v} staged")),
+                    );
                 }
             }
             Ok(())

@@ -106,6 +106,50 @@ pub struct Stats {
     /// item does this legitimately; a healthy outbox never does otherwise).
     pub out_of_order: u64,
     pub catalog_version: Option<u64>,
+    /// What each kiosk said in its last heartbeat.
+    pub kiosks: BTreeMap<String, KioskSeen>,
+}
+
+/// A kiosk as its last heartbeat described it (the `catalog_*` fields come from the
+/// optional [ext] `catalog` object; `None` when the kiosk did not send it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KioskSeen {
+    pub heartbeats: u64,
+    pub last_heartbeat_at: String,
+    pub catalog_version: Option<u64>,
+    pub catalog_stale: Option<bool>,
+    pub catalog_expires_at: Option<String>,
+    pub catalog_staged_version: Option<u64>,
+    pub catalog_rollback_failed_version: Option<u64>,
+    pub catalog_last_refusal: Vec<String>,
+}
+
+impl KioskSeen {
+    fn from_heartbeat(body: &serde_json::Value, heartbeats: u64, at: String) -> KioskSeen {
+        let c = body.get("catalog");
+        let field = |k: &str| c.and_then(|c| c.get(k));
+        KioskSeen {
+            heartbeats,
+            last_heartbeat_at: at,
+            catalog_version: body.get("catalog_version").and_then(|v| v.as_u64()),
+            catalog_stale: field("stale").and_then(|v| v.as_bool()),
+            catalog_expires_at: field("expires_at")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            catalog_staged_version: field("staged_version").and_then(|v| v.as_u64()),
+            catalog_rollback_failed_version: field("last_rollback")
+                .and_then(|r| r.get("failed_version"))
+                .and_then(|v| v.as_u64()),
+            catalog_last_refusal: field("last_refusal")
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
 }
 
 pub struct SimStore {
@@ -339,6 +383,22 @@ impl SimStore {
                 .query_row("SELECT COALESCE(SUM(count), 0) FROM heartbeats", [], |r| {
                     r.get(0)
                 })?;
+        let mut kiosks = BTreeMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kiosk_id, body, received_at, count FROM heartbeats")?;
+        for row in stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })? {
+            let (k, body, at, n) = row?;
+            let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+            kiosks.insert(k, KioskSeen::from_heartbeat(&body, n.max(0) as u64, at));
+        }
         Ok(Stats {
             submissions: submissions.max(0) as u64,
             duplicates_seen: c(counter::DUPLICATES_SEEN)?,
@@ -350,6 +410,7 @@ impl SimStore {
             faults_dropped: c(counter::FAULTS_DROPPED)?,
             out_of_order: c(counter::OUT_OF_ORDER)?,
             catalog_version: self.latest_catalog()?.map(|(v, _)| v),
+            kiosks,
         })
     }
 }

@@ -380,3 +380,7 @@ fn dle(b: &[u8]) -> Step {
 #[cfg(test)]
 #[path = "parser_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "parser_props.rs"]
+mod props;

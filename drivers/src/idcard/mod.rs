@@ -15,6 +15,8 @@ pub mod codes;
 pub mod id_number;
 pub mod photo;
 pub mod poller;
+#[cfg(test)]
+mod proptests;
 pub mod reader;
 pub mod reply;
 pub mod sw3;

@@ -26,6 +26,9 @@ pub struct BenchRow {
     pub target: String,
     /// Whether the target was met.
     pub ok: bool,
+    /// What exactly was measured or how the peer was set up, when the name cannot say it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 impl BenchRow {
@@ -39,7 +42,14 @@ impl BenchRow {
             ratio: None,
             target: String::new(),
             ok: true,
+            note: String::new(),
         }
+    }
+
+    /// Says what was measured (printed under the table).
+    pub fn note(mut self, note: &str) -> BenchRow {
+        self.note = note.into();
+        self
     }
 
     /// Compares with a peer measured in the same run.

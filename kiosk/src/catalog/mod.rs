@@ -6,6 +6,7 @@
 pub mod check;
 pub mod diff;
 pub mod form;
+pub mod handoff;
 pub mod model;
 pub mod pull;
 pub mod sample;
@@ -13,16 +14,19 @@ pub mod search;
 #[cfg(test)]
 mod test_support;
 pub mod trust;
+#[cfg(test)]
+mod trust_props;
 pub mod update;
 
 pub use form::{CardField, Field, FieldError, FieldErrorCode, FieldKind, FormSchema};
+pub use handoff::StagedHandoff;
 pub use model::*;
 pub use search::{SearchHit, SearchIndex};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use crate::store::{CatalogRow, CatalogSlot, Store};
+use crate::store::{CatalogRow, Store};
 
 /// Parses catalog JSON and checks its invariants.
 pub fn parse(json: &[u8]) -> anyhow::Result<Catalog> {
@@ -39,12 +43,13 @@ pub fn parse(json: &[u8]) -> anyhow::Result<Catalog> {
     Ok(catalog)
 }
 
-/// The catalog citizens see now. On first start (no catalog stored yet) the bundled sample is
-/// generated and installed as the active catalog.
+/// The catalog citizens see now. Its stored bytes are checked against the hash they were
+/// verified with; one that does not load is rolled back to the previous version
+/// (`update::load_active_or_roll_back`). On first start (no catalog stored yet) the bundled
+/// sample is generated and installed as the active catalog.
 pub fn load_active(store: &mut Store) -> anyhow::Result<Catalog> {
-    if let Some(row) = store.catalog_in(CatalogSlot::Active)? {
-        return parse(&row.catalog_json)
-            .with_context(|| format!("installed catalog version {} does not load", row.version));
+    if let Some(catalog) = update::load_active_or_roll_back(store)? {
+        return Ok(catalog);
     }
     let catalog = sample::generate()?;
     let json = serde_json::to_vec(&catalog)?;
@@ -53,8 +58,10 @@ pub fn load_active(store: &mut Store) -> anyhow::Result<Catalog> {
         source: "bundled-sample".into(),
         installed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         sha256: hex::encode(Sha256::digest(&json)),
+        expires_at: Some(catalog.expires_at.clone()),
+        matters: Some(catalog.matters.len() as u64),
         catalog_json: json,
-        envelope: None,
+        envelope_header: None,
     })?;
     tracing::info!(
         version = catalog.version,
@@ -66,6 +73,7 @@ pub fn load_active(store: &mut Store) -> anyhow::Result<Catalog> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::CatalogSlot;
 
     #[test]
     fn first_load_installs_the_sample_and_later_loads_read_it_back() {

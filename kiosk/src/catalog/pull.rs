@@ -1,7 +1,10 @@
 //! The sync engine's catalog hook ([`crate::sync::CatalogSink`]): asks for versions newer
 //! than any stored one, verifies what the platform sends and stages it for the next return
-//! to Home. Plug it in with `engine.set_catalog_sink(Box::new(CatalogPull::from_config(..)?))`.
+//! to Home. Plug it in with `engine.set_catalog_sink(Box::new(CatalogPull::from_config(..)?))`;
+//! in the app, add `.with_handoff(h.clone())` and switch with
+//! `update::switch_at_home_with(.., &h)` so the switch does not parse the catalog again.
 
+use super::handoff::StagedHandoff;
 use super::trust::{Refusal, TrustedKeys};
 use super::update::{self, StageOutcome};
 use crate::config::{CatalogConfig, Config};
@@ -12,11 +15,23 @@ use crate::sync::CatalogSink;
 pub struct CatalogPull {
     keys: TrustedKeys,
     config: CatalogConfig,
+    handoff: Option<StagedHandoff>,
 }
 
 impl CatalogPull {
     pub fn new(keys: TrustedKeys, config: CatalogConfig) -> CatalogPull {
-        CatalogPull { keys, config }
+        CatalogPull {
+            keys,
+            config,
+            handoff: None,
+        }
+    }
+
+    /// Offers every catalog it stages, already parsed, to `handoff` (the app's side of it
+    /// switches without parsing).
+    pub fn with_handoff(mut self, handoff: StagedHandoff) -> CatalogPull {
+        self.handoff = Some(handoff);
+        self
     }
 
     /// Trusts the config's `catalog.trusted_keys` (relative paths are under `data_dir`).
@@ -43,7 +58,14 @@ impl CatalogSink for CatalogPull {
 
     fn on_envelope(&mut self, store: &mut Store, envelope: &[u8]) -> anyhow::Result<String> {
         Ok(
-            match update::stage_envelope(store, envelope, &self.keys, &self.config, chrono::Utc::now())? {
+            match update::stage_envelope_with(
+                store,
+                envelope,
+                &self.keys,
+                &self.config,
+                chrono::Utc::now(),
+                self.handoff.as_ref(),
+            )? {
                 StageOutcome::Staged {
                     version,
                     matters,
@@ -86,6 +108,26 @@ mod tests {
         assert_eq!(pull.have_version(&mut store).unwrap(), 2);
         let said = pull.on_envelope(&mut store, &env).unwrap();
         assert_eq!(said, "refused: version_not_newer");
+    }
+
+    #[test]
+    fn with_a_handoff_the_staged_catalog_is_waiting_parsed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_path(&dir.path().join("k.db")).unwrap();
+        catalog::load_active(&mut store).unwrap();
+        let (key, trusted) = admin(7, "admin-2026");
+        let handoff = StagedHandoff::new();
+        let mut pull = CatalogPull::new(keys(&[trusted]), CatalogConfig::default())
+            .with_handoff(handoff.clone());
+        let future = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+        let env = envelope(&json(&catalog(2, &future)), "admin-2026", &key);
+        pull.on_envelope(&mut store, &env).unwrap();
+        assert_eq!(handoff.ready_version(), Some(2));
+        let c = update::switch_staged(&mut store, Some(&handoff))
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.version, 2);
+        assert_eq!(handoff.ready_version(), None);
     }
 
     #[test]

@@ -3,13 +3,24 @@
 //! and space-insensitive. Results are ranked by how they matched: exact name, then prefix,
 //! then initials, then substring, then keyword.
 //!
-//! The index precomputes every searchable form once (pinyin from the `pinyin` crate), so a
-//! keystroke is a scan of short lowercase strings.
+//! `Entry::rank` below is the one definition of what matches and how well. The index built
+//! once per catalog (`search_build.rs`: sorted tables and trigram posting lists in
+//! `search_grams.rs`) only finds candidates in rank order, and every candidate is ranked by
+//! `Entry::rank`; `search_query.rs` stops as soon as no unread candidate can reach the
+//! results. So the index returns exactly what a scan of every entry would, and the tests
+//! (`search_tests.rs`) check that against the scan on random queries.
 
 use pinyin::ToPinyin;
 use serde::Serialize;
 
 use super::model::{Audience, Catalog};
+
+#[path = "search_build.rs"]
+mod build;
+#[path = "search_grams.rs"]
+mod grams;
+#[path = "search_query.rs"]
+mod query;
 
 /// What a result is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,10 +71,28 @@ struct Entry {
     keywords: Vec<String>,
 }
 
-/// A search index over one catalog.
-pub struct SearchIndex {
-    entries: Vec<Entry>,
+impl EntryType {
+    /// Bundles come before matters when everything else ties.
+    fn rank(self) -> u8 {
+        match self {
+            EntryType::Bundle => 0,
+            EntryType::Matter => 1,
+        }
+    }
 }
+
+/// A search index over one catalog. Built once when a catalog is loaded; searching takes
+/// `&self`, so one index can serve every thread.
+pub struct SearchIndex {
+    /// In tie-break order (shorter hanzi name, then bundles, then catalog order), so an
+    /// entry's id (its position here) settles ties between equal matches.
+    entries: Vec<Entry>,
+    lookup: build::Lookup,
+}
+
+/// The searchable forms of every entry of a catalog, before the index over them is built
+/// (the two steps are separate so the benchmark can time them apart).
+pub(crate) struct EntryForms(Vec<Entry>);
 
 /// Lowercase with every whitespace character removed.
 pub fn normalize(s: &str) -> String {
@@ -98,8 +127,9 @@ pub fn pinyin_forms(s: &str) -> (String, String) {
     (full, initials)
 }
 
-impl SearchIndex {
-    pub fn new(catalog: &Catalog) -> SearchIndex {
+impl EntryForms {
+    /// Every bundle, then every matter, in catalog order.
+    pub(crate) fn new(catalog: &Catalog) -> EntryForms {
         let dept_names = |code: &str| -> Vec<String> {
             catalog
                 .department(code)
@@ -129,7 +159,26 @@ impl SearchIndex {
                 kw,
             ));
         }
-        SearchIndex { entries }
+        EntryForms(entries)
+    }
+
+    /// Bytes these forms hold on the heap (what a scan of every entry would need).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.0.capacity() * std::mem::size_of::<Entry>()
+            + self.0.iter().map(Entry::heap_bytes).sum::<usize>()
+    }
+}
+
+impl SearchIndex {
+    pub fn new(catalog: &Catalog) -> SearchIndex {
+        SearchIndex::from_forms(EntryForms::new(catalog))
+    }
+
+    /// Builds the index over forms made by `EntryForms::new`.
+    pub(crate) fn from_forms(forms: EntryForms) -> SearchIndex {
+        let entries = build::tie_break_order(forms.0);
+        let lookup = build::Lookup::new(&entries);
+        SearchIndex { entries, lookup }
     }
 
     pub fn len(&self) -> usize {
@@ -140,44 +189,22 @@ impl SearchIndex {
         self.entries.is_empty()
     }
 
+    /// Bytes the index holds on the heap: the entries' forms and the lookup structures.
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.entries.iter().map(Entry::heap_bytes).sum::<usize>()
+            + self.lookup.heap_bytes()
+    }
+
     /// The best `limit` results for `query`, best first. An empty query finds nothing.
     pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
         let q = normalize(query);
         if q.is_empty() || limit == 0 {
             return Vec::new();
         }
-        // Hanzi and Latin queries look at different forms; "kai ban" must not match the
-        // English "kaiban" by accident, so ASCII queries skip the hanzi form and vice versa.
-        let ascii = q.is_ascii();
-        let mut scored: Vec<(MatchTier, usize, usize, u8, usize)> = Vec::new();
-        for (i, e) in self.entries.iter().enumerate() {
-            if let Some((tier, pos)) = e.rank(&q, ascii) {
-                let type_rank = match e.entry_type {
-                    EntryType::Bundle => 0,
-                    EntryType::Matter => 1,
-                };
-                scored.push((tier, pos, e.name_zh.chars().count(), type_rank, i));
-            }
-        }
-        let key = |s: &(MatchTier, usize, usize, u8, usize)| (s.0, s.1, s.2, s.3, s.4);
-        if scored.len() > limit {
-            scored.select_nth_unstable_by_key(limit - 1, key);
-            scored.truncate(limit);
-        }
-        scored.sort_unstable_by_key(key);
-        scored
+        query::best(self, &q, limit)
             .into_iter()
-            .map(|(tier, _, _, _, i)| {
-                let e = &self.entries[i];
-                SearchHit {
-                    code: e.code.clone(),
-                    entry_type: e.entry_type,
-                    name_zh: e.name_zh.clone(),
-                    name_en: e.name_en.clone(),
-                    audience: e.audience,
-                    tier,
-                }
-            })
+            .map(|(tier, id)| self.entries[id as usize].hit(tier))
             .collect()
     }
 }
@@ -213,7 +240,43 @@ impl Entry {
         }
     }
 
+    fn hit(&self, tier: MatchTier) -> SearchHit {
+        SearchHit {
+            code: self.code.clone(),
+            entry_type: self.entry_type,
+            name_zh: self.name_zh.clone(),
+            name_en: self.name_en.clone(),
+            audience: self.audience,
+            tier,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        let strings = [
+            &self.code,
+            &self.name_zh,
+            &self.name_en,
+            &self.zh,
+            &self.pinyin,
+            &self.initials,
+            &self.en,
+            &self.code_lc,
+        ];
+        let lists = [&self.en_words, &self.keywords];
+        strings.iter().map(|s| s.capacity()).sum::<usize>()
+            + lists
+                .iter()
+                .map(|l| {
+                    l.capacity() * std::mem::size_of::<String>()
+                        + l.iter().map(String::capacity).sum::<usize>()
+                })
+                .sum::<usize>()
+    }
+
     /// The best tier this entry matches `q` at, and the match position (earlier is better).
+    /// `q` is normalised and not empty. Hanzi and Latin queries look at different forms;
+    /// "kai ban" must not match the English "kaiban" by accident, so ASCII queries skip the
+    /// hanzi form and vice versa.
     fn rank(&self, q: &str, ascii: bool) -> Option<(MatchTier, usize)> {
         let names: [&str; 2] = if ascii {
             [&self.pinyin, &self.en]
@@ -257,6 +320,10 @@ impl Entry {
         None
     }
 }
+
+#[cfg(test)]
+#[path = "search_tests.rs"]
+mod reference_tests;
 
 #[cfg(test)]
 mod tests {

@@ -270,8 +270,9 @@ pub struct VerifiedCatalog {
     pub catalog: Catalog,
     /// The payload exactly as signed (stored and exported byte for byte).
     pub catalog_json: Vec<u8>,
-    /// The whole envelope as received.
-    pub envelope: Vec<u8>,
+    /// The envelope without its payload (`{"payloadType", "signatures"}` as JSON): stored
+    /// next to `catalog_json` so the payload is kept once and the envelope can be rebuilt.
+    pub envelope_header: Vec<u8>,
     /// Key id of the trusted key whose signature verified.
     pub signer: String,
 }
@@ -363,12 +364,29 @@ pub fn inspect_envelope(bytes: &[u8], keys: &TrustedKeys, policy: &Policy) -> In
             out.verified = Some(VerifiedCatalog {
                 catalog,
                 catalog_json: payload,
-                envelope: bytes.to_vec(),
+                envelope_header: envelope_header(&env),
                 signer,
             });
         }
     }
     out
+}
+
+/// The envelope minus its payload, as JSON.
+fn envelope_header(env: &Envelope) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Header<'a> {
+        #[serde(rename = "payloadType")]
+        payload_type: &'a str,
+        signatures: &'a [EnvelopeSignature],
+    }
+    // Serializing two strings and a list cannot fail; an empty header would only lose the
+    // audit copy, never a verification.
+    serde_json::to_vec(&Header {
+        payload_type: &env.payload_type,
+        signatures: &env.signatures,
+    })
+    .unwrap_or_default()
 }
 
 /// Returns the key id of the first trusted signature that verifies. When none does, says why

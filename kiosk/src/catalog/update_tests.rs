@@ -2,7 +2,7 @@ use std::time::Instant;
 
 use super::*;
 use crate::catalog::form::{Field, FieldKind};
-use crate::catalog::test_support::*;
+use crate::catalog::test_support::{self, *};
 use crate::catalog::{self, IdentityLevel, MatterKind};
 use crate::config::CatalogConfig;
 use crate::crypto::DataKey;
@@ -56,7 +56,35 @@ impl Kiosk {
     }
 
     fn slot(&self, slot: CatalogSlot) -> Option<u64> {
-        self.store.catalog_in(slot).unwrap().map(|r| r.version)
+        self.store.catalog_info(slot).unwrap().map(|r| r.version)
+    }
+
+    fn push_with(&mut self, c: &catalog::Catalog, handoff: &StagedHandoff) -> StageOutcome {
+        let env = envelope(&json(c), "admin-2026", &self.admin);
+        stage_envelope_with(
+            &mut self.store,
+            &env,
+            &self.keys,
+            &self.config,
+            time(NOW),
+            Some(handoff),
+        )
+        .unwrap()
+    }
+
+    /// Changes the staged payload in the file (still valid JSON, not the verified bytes).
+    fn damage_staged_payload(&self) {
+        let n = self
+            .store
+            .conn()
+            .execute(
+                "UPDATE catalog_payloads
+                     SET catalog_json = CAST(replace(catalog_json, 'SAMPLE', 'SIMPLE') AS BLOB)
+                 WHERE version = (SELECT version FROM catalog_versions WHERE slot = 'staged')",
+                [],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
     }
 }
 
@@ -87,8 +115,15 @@ fn a_valid_update_is_staged_and_becomes_active_only_on_switch() {
     assert_eq!(k.active(), 1, "staging does not switch");
     assert_eq!(k.slot(CatalogSlot::Staged), Some(2));
     let row = k.store.catalog_in(CatalogSlot::Staged).unwrap().unwrap();
-    assert!(row.envelope.is_some(), "the raw envelope is kept");
     assert_eq!(row.source, "central, signed by admin-2026");
+    assert_eq!(row.expires_at.as_deref(), Some(LATER));
+    assert_eq!(row.matters, Some(673));
+    // The envelope is kept as its header; rebuilt around the stored payload, it verifies.
+    let rebuilt = row.envelope().expect("the envelope's signatures are kept");
+    let again =
+        trust::verify_envelope(&rebuilt, &k.keys, &test_support::policy(NOW, None)).unwrap();
+    assert_eq!(again.catalog_json, row.catalog_json);
+    assert_eq!(again.signer, "admin-2026");
 
     let new = switch_if_staged(&mut k.store).unwrap().unwrap();
     assert_eq!(new.version, 2);
@@ -308,8 +343,10 @@ fn a_catalog_that_does_not_load_after_the_switch_is_rolled_back_and_reported() {
             source: "test".into(),
             installed_at: NOW.into(),
             sha256: hex::encode(Sha256::digest(&bad)),
+            expires_at: None,
+            matters: None,
             catalog_json: bad,
-            envelope: None,
+            envelope_header: None,
         })
         .unwrap();
     assert!(switch_if_staged(&mut k.store).unwrap().is_none());
@@ -320,10 +357,16 @@ fn a_catalog_that_does_not_load_after_the_switch_is_rolled_back_and_reported() {
     let r = h.last_rollback.clone().unwrap();
     assert_eq!((r.failed_version, r.restored_version), (2, Some(1)));
     assert!(r.reason.contains("not valid"), "{}", r.reason);
+    assert_eq!(r.code, "invalid");
     assert!(h.warnings().iter().any(|w| w.contains("rolled back")));
     let beat = serde_json::to_value(HeartbeatCatalog::from(&h)).unwrap();
     assert_eq!(beat["last_rollback"]["failed_version"], 2);
     assert_eq!(beat["last_rollback"]["restored_version"], 1);
+    assert_eq!(beat["last_rollback"]["code"], "invalid");
+    assert!(
+        beat["last_rollback"].get("reason").is_none(),
+        "free text stays on the kiosk: {beat}"
+    );
     assert_eq!(beat["stale"], false);
     // The failed version is never taken again; a newer one is.
     assert!(matches!(
@@ -344,15 +387,7 @@ fn a_staged_row_changed_on_disk_is_rolled_back_by_its_hash() {
         StageOutcome::Staged { .. }
     ));
     // Still valid JSON, but not the bytes that were verified.
-    k.store
-        .conn()
-        .execute(
-            "UPDATE catalog_versions
-                 SET catalog_json = CAST(replace(catalog_json, 'SAMPLE', 'SIMPLE') AS BLOB)
-             WHERE slot = 'staged'",
-            [],
-        )
-        .unwrap();
+    k.damage_staged_payload();
     assert!(switch_if_staged(&mut k.store).unwrap().is_none());
     assert_eq!(k.active(), 1);
     let r = catalog_health(&k.store, time(NOW), 0)
@@ -360,6 +395,7 @@ fn a_staged_row_changed_on_disk_is_rolled_back_by_its_hash() {
         .last_rollback
         .unwrap();
     assert!(r.reason.contains("changed on disk"), "{}", r.reason);
+    assert_eq!(r.code, "changed_on_disk");
 }
 
 #[test]
@@ -373,8 +409,8 @@ fn a_staged_row_that_cannot_be_read_back_is_rolled_back() {
     k.store
         .conn()
         .execute(
-            "UPDATE catalog_versions SET catalog_json = CAST(catalog_json AS TEXT)
-             WHERE slot = 'staged'",
+            "UPDATE catalog_payloads SET catalog_json = CAST(catalog_json AS TEXT)
+             WHERE version = (SELECT version FROM catalog_versions WHERE slot = 'staged')",
             [],
         )
         .unwrap();
@@ -385,6 +421,7 @@ fn a_staged_row_that_cannot_be_read_back_is_rolled_back() {
         .last_rollback
         .unwrap();
     assert_eq!((r.failed_version, r.restored_version), (2, Some(1)));
+    assert_eq!(r.code, "unreadable");
 }
 
 #[test]
@@ -398,8 +435,10 @@ fn with_no_previous_catalog_a_failed_load_is_an_error() {
             source: "test".into(),
             installed_at: NOW.into(),
             sha256: hex::encode(Sha256::digest(&bad)),
+            expires_at: None,
+            matters: None,
             catalog_json: bad,
-            envelope: None,
+            envelope_header: None,
         })
         .unwrap();
     let err = switch_if_staged(&mut store).unwrap_err().to_string();
@@ -452,5 +491,82 @@ fn health_of_an_empty_store_and_the_installed_counts() {
             version: 1,
             matters: 673
         })
+    );
+}
+
+/// The fast path: staged with a hand-over, the switch at Home takes the catalog parsed at
+/// staging and only flips the slots; mid-visit it does nothing, as without one.
+#[test]
+fn with_a_handoff_the_switch_takes_the_parsed_catalog_and_never_mid_visit() {
+    let mut k = kiosk();
+    let handoff = StagedHandoff::new();
+    assert!(matches!(
+        k.push_with(&catalog(2, LATER), &handoff),
+        StageOutcome::Staged { version: 2, .. }
+    ));
+    assert_eq!(handoff.ready_version(), Some(2));
+    let in_use = catalog::load_active(&mut k.store).unwrap();
+    let t = Instant::now();
+    let mut s = session::Session::new(Timeouts::default(), t);
+    s.choose(&in_use, &in_use.matters[0].code, t).unwrap();
+    assert!(switch_at_home_with(&s, &mut k.store, &handoff)
+        .unwrap()
+        .is_none());
+    assert_eq!((k.active(), handoff.ready_version()), (1, Some(2)));
+    s.cancel(t);
+    assert_eq!(s.step(), Step::Home);
+    // Proof that the switch does not read the payload back: the stored copy is damaged
+    // after staging, yet the verified catalog is handed over.
+    k.damage_staged_payload();
+    let new = switch_at_home_with(&s, &mut k.store, &handoff)
+        .unwrap()
+        .unwrap();
+    assert_eq!(new, catalog(2, LATER));
+    assert_eq!(k.active(), 2);
+    assert_eq!(handoff.ready_version(), None);
+    // The damage is found at the next start: the hash check rolls back to version 1.
+    assert_eq!(catalog::load_active(&mut k.store).unwrap().version, 1);
+    let r = catalog_health(&k.store, time(NOW), 0)
+        .unwrap()
+        .last_rollback
+        .unwrap();
+    assert_eq!(
+        (r.failed_version, r.restored_version, r.code.as_str()),
+        (2, Some(1), "changed_on_disk")
+    );
+}
+
+/// A hand-over for another version than the one staged (another process staged a newer one)
+/// is not used: the switch reads and parses the staged row.
+#[test]
+fn a_handoff_that_does_not_match_the_staged_row_is_ignored() {
+    let mut k = kiosk();
+    let handoff = StagedHandoff::new();
+    k.push_with(&catalog(2, LATER), &handoff);
+    k.push(&catalog(3, LATER));
+    let new = switch_staged(&mut k.store, Some(&handoff))
+        .unwrap()
+        .unwrap();
+    assert_eq!(new.version, 3);
+    assert_eq!(handoff.ready_version(), None, "the stale offer is dropped");
+    assert_eq!(k.active(), 3);
+}
+
+#[test]
+fn an_active_catalog_that_does_not_load_at_start_without_a_previous_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_path(&dir.path().join("k.db")).unwrap();
+    catalog::load_active(&mut store).unwrap();
+    store
+        .conn()
+        .execute(
+            "UPDATE catalog_payloads SET catalog_json = CAST('{}' AS BLOB)",
+            [],
+        )
+        .unwrap();
+    let err = catalog::load_active(&mut store).unwrap_err().to_string();
+    assert!(
+        err.contains("installed catalog version 1 does not load"),
+        "{err}"
     );
 }

@@ -44,6 +44,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 if r.ok { "yes" } else { "NO" }
             );
         }
+        let notes: Vec<_> = rows.iter().filter(|r| !r.note.is_empty()).collect();
+        if !notes.is_empty() {
+            println!();
+            for r in notes {
+                println!("{}: {}", r.name, r.note);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,13 +11,17 @@ use crate::config::Config;
 mod admin;
 mod bench;
 mod catalog;
+mod demo;
 mod face;
 mod outbox;
 mod print_test;
 mod probe;
 mod probe_idcard;
 mod probe_printer;
+mod run;
 mod screenshot;
+mod staff;
+mod status;
 mod sync;
 
 #[derive(Debug, Parser)]
@@ -60,14 +64,28 @@ pub enum Command {
     /// Central admins: signing keys, catalog diff, sign and publish.
     #[command(subcommand)]
     Admin(admin::AdminCmd),
+    /// Start the touch app on the configured devices.
+    Run(run::Args),
+    /// Start the touch app with every device simulated, and a simulator panel.
+    Demo(demo::Args),
     /// Sync with the central platform (one push/pull cycle).
     #[command(subcommand)]
     Sync(sync::SyncCmd),
+    /// Devices, outbox, sync, catalog, disk, network, uptime: from the store and files, app
+    /// running or not.
+    Status(status::Args),
+    /// The same numbers in the Prometheus text format, once or served on 127.0.0.1.
+    Metrics(status::MetricsArgs),
+    /// Staff PIN, audit log, maintenance mode.
+    #[command(subcommand)]
+    Staff(staff::StaffCmd),
 }
 
 /// What every command gets: the effective configuration.
 pub struct Ctx {
     pub config: Config,
+    /// The `--config` file, if one was given.
+    pub config_path: Option<PathBuf>,
 }
 
 impl Ctx {
@@ -76,7 +94,10 @@ impl Ctx {
         if let Some(dir) = &cli.data_dir {
             config.data_dir = dir.clone();
         }
-        Ok(Ctx { config })
+        Ok(Ctx {
+            config,
+            config_path: cli.config.clone(),
+        })
     }
 
     /// Opens (creating and migrating when needed) the kiosk's database.
@@ -94,7 +115,8 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 pub fn main() -> ExitCode {
     crate::logging::init();
     let cli = Cli::parse();
-    let result = Ctx::from_cli(&cli).and_then(|ctx| run(ctx, cli.command));
+    let data_dir_given = cli.data_dir.is_some();
+    let result = Ctx::from_cli(&cli).and_then(|ctx| run(ctx, cli.command, data_dir_given));
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -105,7 +127,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(ctx: Ctx, command: Command) -> anyhow::Result<ExitCode> {
+fn run(ctx: Ctx, command: Command, data_dir_given: bool) -> anyhow::Result<ExitCode> {
     match command {
         Command::Catalog(cmd) => catalog::run(&ctx, cmd),
         Command::Outbox(cmd) => outbox::run(&ctx, cmd),
@@ -116,5 +138,10 @@ fn run(ctx: Ctx, command: Command) -> anyhow::Result<ExitCode> {
         Command::Screenshot(args) => screenshot::run(&ctx, args),
         Command::Admin(cmd) => admin::run(&ctx, cmd),
         Command::Sync(cmd) => sync::run(&ctx, cmd),
+        Command::Run(args) => run::run(&ctx, args),
+        Command::Demo(args) => demo::run(&ctx, args, data_dir_given),
+        Command::Status(args) => status::run(&ctx, args),
+        Command::Metrics(args) => status::run_metrics(&ctx, args),
+        Command::Staff(cmd) => staff::run(&ctx, cmd),
     }
 }

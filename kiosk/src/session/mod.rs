@@ -7,6 +7,7 @@
 //! -> Submitting -> Receipt -> Rating -> Home, skipping Card and Face when the matter's
 //! identity level does not need them.
 
+mod submit;
 mod visit;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+pub use submit::{submit, SubmitError};
 pub use visit::{CardHolder, Target, Visit};
 
 use crate::catalog::{Catalog, FieldError, IdentityLevel};
@@ -136,6 +138,10 @@ impl Session {
 
     pub fn step(&self) -> Step {
         self.step
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
     }
 
     pub fn visit(&self) -> Option<&Visit> {
@@ -417,27 +423,3 @@ pub fn anonymous_applicant() -> Applicant {
 
 #[cfg(test)]
 mod tests;
-
-/// Review -> Submitting -> Receipt in one call: builds the submissions, writes them and their
-/// outbox entries in one durable transaction, and moves on. On a storage failure (disk full,
-/// read-only) the session goes back to Review with everything the citizen entered, and the
-/// error says why.
-pub fn submit(
-    session: &mut Session,
-    store: &mut crate::store::Store,
-    key: &crate::crypto::DataKey,
-    catalog_version: u64,
-    now: Instant,
-) -> anyhow::Result<Vec<Enqueued>> {
-    let subs = session.begin_submit(catalog_version, now)?;
-    match crate::outbox::enqueue_all(store, key, &subs, chrono::Utc::now()) {
-        Ok(queued) => {
-            session.submitted(queued.clone(), now)?;
-            Ok(queued)
-        }
-        Err(e) => {
-            session.submit_failed(now)?;
-            Err(e)
-        }
-    }
-}

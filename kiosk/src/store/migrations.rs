@@ -69,6 +69,56 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN reject_code TEXT;
     ALTER TABLE submissions ADD COLUMN acked_at TEXT;
     "#,
+    // v4: catalog payloads out of the slot rows. A switch used to rewrite three rows of
+    // several megabytes each (SQLite rewrites a whole record to change one column); now the
+    // slot rows are small pointers and each payload is written once, keyed by version. The
+    // envelope is kept without its payload (which is the catalog JSON, base64: stored twice
+    // before). Retired versions keep their slot row (history, "never lower than any stored
+    // version") but not their payload. `expires_at` and `matters` are read without opening
+    // the payload (heartbeat, diagnostics, the counts check of a new envelope).
+    r#"
+    CREATE TABLE catalog_payloads (
+        version         INTEGER PRIMARY KEY REFERENCES catalog_versions(version) ON DELETE CASCADE,
+        catalog_json    BLOB NOT NULL,
+        -- The DSSE envelope without its payload: {"payloadType": ..., "signatures": [...]}.
+        envelope_header BLOB
+    );
+    INSERT INTO catalog_payloads (version, catalog_json, envelope_header)
+    SELECT version, catalog_json,
+           CASE WHEN envelope IS NOT NULL AND json_valid(CAST(envelope AS TEXT)) THEN
+               CAST(json_object(
+                   'payloadType', json_extract(CAST(envelope AS TEXT), '$.payloadType'),
+                   'signatures', json(json_extract(CAST(envelope AS TEXT), '$.signatures'))
+               ) AS BLOB)
+           END
+    FROM catalog_versions WHERE slot <> 'retired';
+    ALTER TABLE catalog_versions ADD COLUMN expires_at TEXT;
+    ALTER TABLE catalog_versions ADD COLUMN matters INTEGER;
+    UPDATE catalog_versions SET
+        expires_at = CASE WHEN json_valid(CAST(catalog_json AS TEXT))
+                     THEN json_extract(CAST(catalog_json AS TEXT), '$.expires_at') END,
+        matters = CASE WHEN json_valid(CAST(catalog_json AS TEXT))
+                  THEN json_array_length(CAST(catalog_json AS TEXT), '$.matters') END;
+    ALTER TABLE catalog_versions DROP COLUMN catalog_json;
+    ALTER TABLE catalog_versions DROP COLUMN envelope;
+    "#,
+    // v5: staff audit log and the staff PIN lockout (`kiosk::maintenance`). The lockout is
+    // one row, so a restart cannot hand out fresh PIN attempts.
+    r#"
+    CREATE TABLE staff_audit (
+        id      INTEGER PRIMARY KEY,
+        at_ms   INTEGER NOT NULL,
+        action  TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE staff_lockout (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        failures        INTEGER NOT NULL,
+        locked_until_ms INTEGER,
+        updated_ms      INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -2,18 +2,20 @@
 //! state, ratings and device events. WAL journal with `synchronous = FULL`, so a submission
 //! that was acknowledged to the citizen survives a power cut at any instant.
 //!
+//! Automatic WAL checkpoints are off on every connection opened here: the sync engine
+//! checkpoints in the background instead (`wal`), so a citizen's commit never pays for one.
+//!
 //! Only `kiosk` touches this module (never `ui`, never a driver).
 
 mod catalog_slots;
 pub mod migrations;
-
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+pub mod wal;
 
 use anyhow::Context;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::path::{Path, PathBuf};
 
-pub use catalog_slots::{CatalogRow, CatalogSlot};
+pub use catalog_slots::{CatalogInfo, CatalogRow, CatalogSlot};
 
 use crate::config::Config;
 
@@ -92,7 +94,7 @@ impl Store {
     }
 
     fn configure(&mut self) -> Result<(), StoreError> {
-        self.conn.busy_timeout(Duration::from_secs(5))?;
+        self.conn.busy_timeout(wal::BUSY_TIMEOUT)?;
         // WAL lets the sync task read while a submission is written; FULL makes every commit
         // durable before it returns (the citizen has been told "submitted").
         let mode: String = self
@@ -105,7 +107,15 @@ impl Store {
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         // Deleted personal data is overwritten in the file, not just unlinked from the b-tree.
         self.conn.pragma_update(None, "secure_delete", "ON")?;
+        // No checkpoint inside a commit: the sync engine runs them (`wal`).
+        wal::disable_auto_checkpoint(&self.conn)?;
         Ok(())
+    }
+
+    /// The maintenance tick (`wal::maintain`): a passive checkpoint, and the WAL truncated
+    /// when it is larger than `truncate_above` bytes.
+    pub fn maintain_wal(&self, truncate_above: u64) -> Result<wal::WalReport, StoreError> {
+        wal::maintain(&self.conn, &self.path, truncate_above)
     }
 
     /// The schema version of the open file.
@@ -171,6 +181,7 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     fn tables(conn: &Connection) -> Vec<String> {
         let mut stmt = conn
@@ -199,6 +210,7 @@ mod tests {
         assert_eq!(sync, 2, "FULL");
         let t = tables(store.conn());
         for want in [
+            "catalog_payloads",
             "catalog_versions",
             "device_events",
             "meta",
@@ -243,6 +255,24 @@ mod tests {
                     )
                     .unwrap();
                 }
+                if (1..4).contains(&start) {
+                    // Catalog rows in the v1 layout: payload and whole envelope in the row.
+                    let env = serde_json::json!({
+                        "payloadType": "application/vnd.hall-kiosk.catalog+json",
+                        "payload": B64.encode(CATALOG_V2),
+                        "signatures": [{"keyid": "admin-2026", "sig": "AAAA"}],
+                    })
+                    .to_string();
+                    conn.execute(
+                        "INSERT INTO catalog_versions
+                             (version, slot, source, installed_at, sha256, catalog_json, envelope)
+                         VALUES (1, 'retired', 'bundled-sample', 'then', 'x', CAST('{}' AS BLOB), NULL),
+                                (2, 'active', 'central', 'then', 'y', ?1, CAST(?2 AS BLOB)),
+                                (3, 'staged', 'test', 'then', 'z', CAST('not json' AS BLOB), NULL)",
+                        rusqlite::params![CATALOG_V2, env],
+                    )
+                    .unwrap();
+                }
             }
             let store = Store::open_path(&path).unwrap();
             assert_eq!(
@@ -269,8 +299,63 @@ mod tests {
                 .conn()
                 .execute("UPDATE outbox SET reject_code = NULL", [])
                 .unwrap();
+            if (1..4).contains(&start) {
+                check_catalogs_moved_out_of_the_slot_rows(&store);
+            }
             assert_eq!(store.integrity_check().unwrap(), "ok");
         }
+    }
+
+    const CATALOG_V2: &[u8] =
+        br#"{"version": 2, "expires_at": "2027-11-01T00:00:00Z", "matters": [{}, {}]}"#;
+    const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+    /// v4: payloads in their own table, once; the envelope kept as its header; expiry and
+    /// counts on the pointer rows; the retired payload dropped.
+    fn check_catalogs_moved_out_of_the_slot_rows(store: &Store) {
+        let active = store.catalog_in(CatalogSlot::Active).unwrap().unwrap();
+        assert_eq!(active.version, 2);
+        assert_eq!(active.catalog_json, CATALOG_V2);
+        assert_eq!(active.expires_at.as_deref(), Some("2027-11-01T00:00:00Z"));
+        assert_eq!(active.matters, Some(2));
+        let header: serde_json::Value =
+            serde_json::from_slice(active.envelope_header.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            header,
+            serde_json::json!({
+                "payloadType": "application/vnd.hall-kiosk.catalog+json",
+                "signatures": [{"keyid": "admin-2026", "sig": "AAAA"}],
+            })
+        );
+        let env: serde_json::Value = serde_json::from_slice(&active.envelope().unwrap()).unwrap();
+        assert_eq!(env["payload"], B64.encode(CATALOG_V2));
+        let staged = store.catalog_in(CatalogSlot::Staged).unwrap().unwrap();
+        assert_eq!(
+            (staged.version, staged.expires_at, staged.matters),
+            (3, None, None)
+        );
+        assert_eq!(staged.catalog_json, b"not json");
+        let retired = store.catalog_info(CatalogSlot::Retired).unwrap().unwrap();
+        assert_eq!(retired.version, 1);
+        assert!(
+            store.catalog_in(CatalogSlot::Retired).is_err(),
+            "payload dropped"
+        );
+        assert_eq!(store.highest_catalog_version().unwrap(), Some(3));
+        let columns: Vec<String> = store
+            .conn()
+            .prepare("SELECT name FROM pragma_table_info('catalog_versions')")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            !columns
+                .iter()
+                .any(|c| c == "catalog_json" || c == "envelope"),
+            "{columns:?}"
+        );
     }
 
     #[test]

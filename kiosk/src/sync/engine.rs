@@ -90,6 +90,10 @@ pub struct SyncEngine {
     pub(super) heartbeat_every: Option<Duration>,
     pub(super) retention_days: u32,
     pub(super) max_envelope_bytes: usize,
+    /// `catalog.expiry_grace_s`, for the heartbeat's staleness.
+    pub(super) catalog_grace_s: u64,
+    /// The WAL is truncated above this size at a maintenance tick (`store::wal`).
+    pub(super) wal_truncate_above: u64,
     pub(super) backoff: Backoff,
     pub(super) transport: Transport,
     pub(super) db: Arc<Mutex<Store>>,
@@ -124,6 +128,8 @@ impl SyncEngine {
                 .then(|| Duration::from_secs(config.sync.heartbeat_s)),
             retention_days: config.security.acked_retention_days,
             max_envelope_bytes: config.catalog.max_envelope_bytes.min(usize::MAX as u64) as usize,
+            catalog_grace_s: config.catalog.expiry_grace_s,
+            wal_truncate_above: crate::store::wal::WAL_TRUNCATE_ABOVE_BYTES,
             backoff: Backoff::from_secs(config.sync.backoff_min_s, config.sync.backoff_max_s),
             transport,
             db: Arc::new(Mutex::new(store)),
@@ -194,8 +200,54 @@ impl SyncEngine {
                 }
             }
         }
+        // Settled entries (acknowledged, quarantined or put back after a failure, online or
+        // not) were written: move the WAL into the database file now, off the citizen's path.
+        if report.batches > 0 || report.quarantined_locally > 0 {
+            self.maintain_wal().await;
+        }
         self.refresh_waiting().await;
         report
+    }
+
+    /// The WAL maintenance tick (`store::wal::maintain`): a passive checkpoint, and a
+    /// truncation when the WAL is above the bound. The citizen's connection never
+    /// checkpoints, so this (after settling, after staging a catalog, on the idle timer and
+    /// at shutdown) is what keeps the WAL bounded, with or without a network.
+    pub async fn maintain_wal(&self) -> Option<crate::store::wal::WalReport> {
+        self.maintain_wal_above(self.wal_truncate_above).await
+    }
+
+    pub(super) async fn maintain_wal_above(
+        &self,
+        truncate_above: u64,
+    ) -> Option<crate::store::wal::WalReport> {
+        match self
+            .with_store(move |s| Ok(s.maintain_wal(truncate_above)?))
+            .await
+        {
+            Ok(r) => {
+                self.shared.update(|p| {
+                    p.counters.wal_checkpoints += 1;
+                    p.wal_bytes = r.wal_bytes;
+                });
+                if r.truncated {
+                    tracing::info!(
+                        frames = r.passive.wal_frames,
+                        "WAL checkpointed and truncated"
+                    );
+                }
+                Some(r)
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "WAL checkpoint failed");
+                None
+            }
+        }
+    }
+
+    /// The WAL size above which a maintenance tick truncates it (tests use small bounds).
+    pub fn set_wal_truncate_above(&mut self, bytes: u64) {
+        self.wal_truncate_above = bytes;
     }
 
     pub(super) fn is_shutting_down(&self) -> bool {

@@ -15,6 +15,8 @@ pub mod client;
 mod engine;
 pub mod progress;
 pub mod protocol;
+#[cfg(test)]
+mod protocol_props;
 mod run;
 
 pub use engine::{CatalogSink, PushReport, RejectedItem, SyncEngine};

@@ -28,6 +28,8 @@ pub struct SyncCounters {
     pub heartbeats_failed: u64,
     pub catalog_checks: u64,
     pub bytes_sent: u64,
+    /// WAL maintenance ticks run (`store::wal`).
+    pub wal_checkpoints: u64,
 }
 
 /// What the engine is doing.
@@ -64,6 +66,8 @@ pub struct SyncProgress {
     /// Entries waiting (pending or in flight) when last counted.
     pub waiting: u64,
     pub quarantined: u64,
+    /// Size of the database's WAL file after the last maintenance tick, in bytes.
+    pub wal_bytes: u64,
     pub counters: SyncCounters,
 }
 

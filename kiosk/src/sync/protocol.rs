@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::catalog::update::HeartbeatCatalog;
 use crate::outbox::{Applicant, Attachment, SealedPayload};
 
 /// The contract's limits for one `POST /v1/submissions/batch`.
@@ -283,6 +284,11 @@ pub struct Heartbeat {
     pub outbox: HeartbeatOutbox,
     pub devices: BTreeMap<String, String>,
     pub uptime_s: u64,
+    /// [ext] The catalog's staleness, staged version, last rollback and last refusal
+    /// (`docs/central-api.md`, "Heartbeat catalog"). Optional: left out when `None`, so the
+    /// body is then exactly the contract's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<HeartbeatCatalog>,
 }
 
 pub fn encode_heartbeat(hb: &Heartbeat) -> anyhow::Result<Vec<u8>> {

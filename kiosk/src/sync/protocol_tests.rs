@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::*;
+use crate::catalog::update::{HeartbeatCatalog, HeartbeatRollback};
 use crate::outbox::{Applicant, Attachment, SealedPayload};
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -211,7 +212,9 @@ fn heartbeat_is_the_contract_shape() {
             ("printer".to_string(), "paper_near_end".to_string()),
         ]),
         uptime_s: 86400,
+        catalog: None,
     };
+    // Without the [ext] catalog object the body is exactly the contract's example.
     assert_eq!(
         String::from_utf8(encode_heartbeat(&hb).unwrap()).unwrap(),
         concat!(
@@ -219,6 +222,34 @@ fn heartbeat_is_the_contract_shape() {
             r#""outbox":{"pending":12,"quarantined":0,"oldest_pending_s":3600},"#,
             r#""devices":{"camera":"ok","id_reader":"ok","printer":"paper_near_end"},"#,
             r#""uptime_s":86400}"#
+        )
+    );
+    // With it: the contract's fields unchanged, then `catalog` (docs/central-api.md [ext]).
+    let with_catalog = Heartbeat {
+        catalog: Some(HeartbeatCatalog {
+            stale: true,
+            expires_at: Some("2026-12-01T00:00:00Z".into()),
+            staged_version: Some(18),
+            last_rollback: Some(HeartbeatRollback {
+                at: "2026-11-27T03:00:00Z".into(),
+                failed_version: 16,
+                restored_version: Some(15),
+                code: "changed_on_disk".into(),
+            }),
+            last_refusal: vec!["bad_signature".into()],
+        }),
+        ..hb.clone()
+    };
+    assert_eq!(
+        String::from_utf8(encode_heartbeat(&with_catalog).unwrap()).unwrap(),
+        concat!(
+            r#"{"kiosk_id":"XH-0001","app_version":"0.3.0","catalog_version":17,"#,
+            r#""outbox":{"pending":12,"quarantined":0,"oldest_pending_s":3600},"#,
+            r#""devices":{"camera":"ok","id_reader":"ok","printer":"paper_near_end"},"#,
+            r#""uptime_s":86400,"catalog":{"stale":true,"expires_at":"2026-12-01T00:00:00Z","#,
+            r#""staged_version":18,"last_rollback":{"at":"2026-11-27T03:00:00Z","#,
+            r#""failed_version":16,"restored_version":15,"code":"changed_on_disk"},"#,
+            r#""last_refusal":["bad_signature"]}}"#
         )
     );
     assert_eq!(decode_heartbeat_response(200, None, b"{}", now()), Ok(()));

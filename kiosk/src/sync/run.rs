@@ -10,12 +10,16 @@ use serde::Serialize;
 use super::engine::{PushReport, SyncEngine};
 use super::progress::SyncState;
 use super::protocol::{self, CatalogAnswer, Heartbeat, HeartbeatOutbox};
+use crate::catalog::update::{self, HeartbeatCatalog};
 use crate::outbox::entries;
 use crate::outbox::OutboxStatus;
 use crate::store::{now_ms, CatalogSlot};
 
 /// Retention runs this often while the engine runs.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// The WAL maintenance tick runs at least this often, whatever else happens (submissions
+/// queued while the network is down are checkpointed by this timer).
+const WAL_EVERY: Duration = Duration::from_secs(30);
 /// After a local error (disk full, database busy), wait this long before trying again.
 const LOCAL_ERROR_PAUSE: Duration = Duration::from_secs(5);
 /// The heartbeat reply is `{}`.
@@ -69,14 +73,23 @@ impl SyncEngine {
 
     /// `POST /v1/heartbeat` with counts, versions and device states only.
     pub async fn heartbeat(&mut self) -> Result<(), String> {
+        let grace_s = self.catalog_grace_s;
         let facts = self
-            .with_store(|s| {
+            .with_store(move |s| {
                 let st = crate::outbox::status(s)?;
-                let catalog = s.catalog_in(CatalogSlot::Active)?.map_or(0, |r| r.version);
-                Ok((st, catalog))
+                let catalog = s.catalog_info(CatalogSlot::Active)?.map_or(0, |r| r.version);
+                // [ext] staleness, staged version, last rollback and refusal (no free text).
+                let health = match update::catalog_health(s, chrono::Utc::now(), grace_s) {
+                    Ok(h) => Some(HeartbeatCatalog::from(&h)),
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), "catalog health unreadable; heartbeat sent without it");
+                        None
+                    }
+                };
+                Ok((st, catalog, health))
             })
             .await;
-        let (st, catalog_version) = facts.map_err(|e| format!("{e:#}"))?;
+        let (st, catalog_version, catalog) = facts.map_err(|e| format!("{e:#}"))?;
         let devices = self
             .shared
             .devices
@@ -94,6 +107,7 @@ impl SyncEngine {
             },
             devices,
             uptime_s: self.started.elapsed().as_secs(),
+            catalog,
         };
         let body = protocol::encode_heartbeat(&hb).map_err(|e| e.to_string())?;
         let result = match self
@@ -153,6 +167,8 @@ impl SyncEngine {
                             .on_envelope(s, &bytes)
                     })
                     .await;
+                // A staged catalog is megabytes of WAL: checkpoint it now, not at Home.
+                self.maintain_wal().await;
                 match done {
                     Ok(what) => what,
                     Err(e) => format!("failed: {e:#}"),
@@ -191,6 +207,7 @@ impl SyncEngine {
         self.shared.update(|p| p.state = SyncState::Idle);
         let mut next_heartbeat = Instant::now();
         let mut next_purge = Instant::now();
+        let mut next_wal = Instant::now() + WAL_EVERY;
         let mut pushing_failed = false;
         while !self.is_shutting_down() {
             if self.shared.network_changed.swap(false, Ordering::SeqCst) {
@@ -203,6 +220,10 @@ impl SyncEngine {
             let report = self.push(false).await;
             if report.batches > 0 || !report.errors.is_empty() {
                 pushing_failed = !report.errors.is_empty();
+            }
+            if Instant::now() >= next_wal {
+                self.maintain_wal().await;
+                next_wal = Instant::now() + WAL_EVERY;
             }
             if let Some(every) = self.heartbeat_every {
                 if Instant::now() >= next_heartbeat {
@@ -223,7 +244,8 @@ impl SyncEngine {
                 .heartbeat_every
                 .map(|_| next_heartbeat.saturating_duration_since(Instant::now()))
                 .unwrap_or(PURGE_EVERY)
-                .min(next_purge.saturating_duration_since(Instant::now()));
+                .min(next_purge.saturating_duration_since(Instant::now()))
+                .min(next_wal.saturating_duration_since(Instant::now()));
             if let Some(at) = snapshot.next_attempt_ms {
                 sleep = sleep.min(Duration::from_millis((at - now).max(0) as u64));
             }
@@ -240,6 +262,8 @@ impl SyncEngine {
                 _ = tokio::time::sleep(sleep) => {}
             }
         }
+        // Clean shutdown: everything into the database file and the WAL truncated.
+        self.maintain_wal_above(0).await;
         self.shared.update(|p| p.state = SyncState::Stopped);
     }
 

@@ -84,6 +84,13 @@ review-confirm = Confirm and submit
 submit-saving = Submitting…
 submit-printing = Printing your receipt…
 submit-wait = Please wait and do not leave.
+submit-failed-title = Not submitted yet
+submit-failed-full = This kiosk's storage is full, so your application could not be saved. Everything you entered is kept. Please ask staff for help, or use a staffed counter or another kiosk.
+submit-failed-read-only = This kiosk cannot save applications at the moment, so yours was not submitted. Everything you entered is kept. Please ask staff for help, or use a staffed counter or another kiosk.
+submit-failed-busy = This kiosk is busy saving another application. Please wait a moment and submit again.
+submit-failed-storage = A fault on this kiosk stopped your application from being saved. Everything you entered is kept. Please ask staff for help, or use a staffed counter or another kiosk.
+submit-failed-flow = Something went wrong at this step. Please check your answers and submit again.
+submit-failed-retry = Submit again
 
 ## Receipt
 receipt-title = Submitted
@@ -180,3 +187,20 @@ form-summary-errors = { $count ->
     [one] One answer needs a change; see the red message.
    *[other] { $count } answers need a change; see the red messages.
 }
+valid-length = The length is not right, please check it
+valid-range = This value is outside the allowed range
+status-queued = Submitted; on its way to the department
+receipt-step-keep = Keep this receipt; its number lets you check progress
+receipt-step-promise = Promised time limit: { $limit }
+sim-title = Demo: simulated devices
+sim-reader = Card reader
+sim-remove-card = Take the card off
+sim-camera = The camera sees
+sim-camera-holder = The card holder
+sim-camera-other = Someone else
+sim-camera-nobody = Nobody
+sim-network = Network
+sim-cut-network = Cut the network
+sim-printer = Printer
+sim-paper-out = Out of paper
+sim-receipts = Printed receipts are saved as PNG in { $dir }
