@@ -1,19 +1,13 @@
 #!/usr/bin/env bash
-# Runs the kiosk from a fresh machine: installs what it needs, builds, and starts it.
-# Arguments go to the `kiosk` binary. Without arguments: the spine at work (catalog stats and
-# a pinyin search on a throw-away data folder).
+# Runs the kiosk from a fresh machine: installs what it needs (scripts/setup.sh), builds, and
+# starts `kiosk demo` through cargo: the touch app with every device simulated in-process and
+# a simulator panel. Without a display, the demo walks one simulated citizen through a matter
+# and renders every screen into PNGs instead. Arguments replace `demo`, e.g.
+# `scripts/run.sh run --config /etc/hall-kiosk/kiosk.toml` for real hardware.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo build --release -p kiosk --bin kiosk
-KIOSK=target/release/kiosk
-if [ $# -gt 0 ]; then
-  exec "$KIOSK" "$@"
+if [ $# -eq 0 ]; then
+  set -- demo
 fi
-DATA="${KIOSK_DATA_DIR:-$PWD/.cache/demo-data}"
-mkdir -p "$DATA"
-"$KIOSK" --data-dir "$DATA" catalog stats
-echo
-"$KIOSK" --data-dir "$DATA" catalog search kbfd --limit 3
-echo
-"$KIOSK" --data-dir "$DATA" outbox status
+exec cargo run --release -p kiosk --bin kiosk -- "$@"

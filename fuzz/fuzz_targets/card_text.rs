@@ -6,7 +6,9 @@ use drivers::idcard::{text, IdCard};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, bytes)) = data.split_first() else { return };
+    let Some((&mode, bytes)) = data.split_first() else {
+        return;
+    };
     if let Ok(block) = <&[u8; TEXT_LEN]>::try_from(bytes.get(..TEXT_LEN).unwrap_or_default()) {
         let _ = text::parse_text(block);
     }

@@ -24,20 +24,27 @@ fn setup() -> &'static (SigningKey, TrustedKeys, Policy) {
             now,
             grace_s: 24 * 3600,
             max_bytes: 1024 * 1024,
-            installed: Some(Installed { version: 4, matters: 3 }),
+            installed: Some(Installed {
+                version: 4,
+                matters: 3,
+            }),
         };
         (key, keys, policy)
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, bytes)) = data.split_first() else { return };
+    let Some((&mode, bytes)) = data.split_first() else {
+        return;
+    };
     let (key, keys, policy) = setup();
     let inspection = if mode & 1 == 0 {
         trust::inspect_envelope(bytes, keys, policy)
     } else {
         let envelope = trust::sign(bytes, "admin-2026", key);
-        let Ok(envelope) = serde_json::to_vec(&envelope) else { return };
+        let Ok(envelope) = serde_json::to_vec(&envelope) else {
+            return;
+        };
         let _ = kiosk::catalog::parse(bytes);
         trust::inspect_envelope(&envelope, keys, policy)
     };

@@ -27,11 +27,14 @@ fn platform() -> &'static Platform {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&who, bytes)) = data.split_first() else { return };
+    let Some((&who, bytes)) = data.split_first() else {
+        return;
+    };
     let mut buf = bytes;
     while let Ok(Some((mut req, used))) = parse_request(buf, 64 * 1024) {
         if who & 2 != 0 {
-            req.headers.push(("authorization".into(), format!("Bearer {TOKEN}")));
+            req.headers
+                .push(("authorization".into(), format!("Bearer {TOKEN}")));
         }
         let peer = (who & 1 != 0).then_some("XH-0001");
         if let Reply::Respond(resp) = platform().handle(&req, peer) {

@@ -6,7 +6,9 @@ use drivers::idcard::reply::{parse_extra_address, parse_read, SamId};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&chunk, bytes)) = data.split_first() else { return };
+    let Some((&chunk, bytes)) = data.split_first() else {
+        return;
+    };
     let mut d = Decoder::new();
     for piece in bytes.chunks(usize::from(chunk).max(1)) {
         d.push(piece);

@@ -4,10 +4,14 @@
 
 use serde::Serialize;
 
+mod app;
 mod catalog_update;
+mod chromium;
 mod face;
+mod home_page;
 mod idcard;
 mod outbox;
+mod procmem;
 mod search;
 
 /// One line of the benchmark table.
@@ -100,6 +104,10 @@ pub fn all() -> Vec<Bench> {
         Bench {
             name: "idcard",
             run: idcard::run,
+        },
+        Bench {
+            name: "app",
+            run: app::run,
         },
     ]
 }

@@ -38,21 +38,6 @@ fn keystroke_latencies(index: &SearchIndex, rounds: usize) -> Vec<f64> {
                 let t = Instant::now();
                 let hits = index.search(&prefix, 20);
                 samples.push(t.elapsed().as_secs_f64() * 1000.0);
-                if std::env::var_os("SEARCH_DIAG").is_some() {
-                    let mut w = [0f64; 5];
-                    for x in w.iter_mut() {
-                        let t = Instant::now();
-                        std::hint::black_box(index.search(&prefix, 20));
-                        *x = t.elapsed().as_secs_f64() * 1000.0;
-                    }
-                    eprintln!(
-                        "DIAG {} {:?} {:.3} {:?}",
-                        index.len(),
-                        prefix,
-                        samples.last().unwrap(),
-                        w
-                    );
-                }
                 std::hint::black_box(hits);
             }
         }

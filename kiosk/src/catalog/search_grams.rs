@@ -71,6 +71,17 @@ pub(super) enum Mode {
     StartsWith,
 }
 
+/// What a query walks in one gram index.
+pub(super) struct Walk<'a> {
+    /// Lists merged in posting order.
+    pub(super) lists: Vec<&'a [u32]>,
+    /// The offset in the query of the gram the lists belong to.
+    pub(super) offset: usize,
+    /// For a query of several grams (`Mode::Contains`), the lists of the other ones,
+    /// shortest first: an entry holding the query is in every one of them.
+    pub(super) others: Vec<&'a [u32]>,
+}
+
 /// Posting lists by gram, stored flat: the postings of `grams[i]` are
 /// `postings[starts[i]..starts[i + 1]]`, ascending.
 pub(super) struct GramIndex {
@@ -97,30 +108,41 @@ impl GramIndex {
         }
     }
 
-    /// The lists to walk for `q` (not empty, normalised) and the offset of the gram they
-    /// belong to in `q`. No lists: no indexed string can hold `q`.
-    pub(super) fn lists_for(&self, q: &str, mode: Mode) -> (Vec<&[u32]>, usize) {
+    /// The lists to walk for `q` (not empty, normalised). No lists: no indexed string can
+    /// hold `q`.
+    pub(super) fn walk_for(&self, q: &str, mode: Mode) -> Walk<'_> {
         let b = q.as_bytes();
+        let mut walk = Walk {
+            lists: Vec::new(),
+            offset: 0,
+            others: Vec::new(),
+        };
         if b.len() < 3 {
-            return (self.lists_starting_with(b), 0);
+            walk.lists = self.lists_starting_with(b);
+            return walk;
         }
         if mode == Mode::StartsWith {
-            return (vec![self.list(gram_at(b, 0))], 0);
+            walk.lists = vec![self.list(gram_at(b, 0))];
+            return walk;
         }
-        let mut best: Option<(&[u32], usize)> = None;
+        let mut all: Vec<(&[u32], usize)> = Vec::new();
         for (j, _) in q.char_indices().filter(|&(j, _)| j + 3 <= b.len()) {
             let list = self.list(gram_at(b, j));
             if list.is_empty() {
-                return (Vec::new(), 0);
+                return walk;
             }
-            if best.is_none_or(|(l, _)| list.len() < l.len()) {
-                best = Some((list, j));
-            }
+            all.push((list, j));
         }
-        match best {
-            Some((list, j)) => (vec![list], j),
-            None => (Vec::new(), 0),
-        }
+        // Shortest first; a gram repeated in the query gives the same list twice.
+        all.sort_by_key(|(l, j)| (l.len(), l.as_ptr() as usize, *j));
+        all.dedup_by_key(|(l, _)| l.as_ptr());
+        let Some(&(list, offset)) = all.first() else {
+            return walk;
+        };
+        walk.lists = vec![list];
+        walk.offset = offset;
+        walk.others = all[1..].iter().map(|(l, _)| *l).collect();
+        walk
     }
 
     /// The lists of every gram that starts with `prefix` (one or two bytes).
@@ -232,23 +254,30 @@ mod tests {
     #[test]
     fn lists_keep_the_first_position_per_entry_in_position_order() {
         let ix = index(&["abcabc", "xxabc", "abd"]);
-        let (lists, offset) = ix.lists_for("abc", Mode::Contains);
-        assert_eq!(offset, 0);
-        assert_eq!(unpacked(&ix, lists[0]), vec![(0, 0), (2, 1)]);
+        let walk = ix.walk_for("abc", Mode::Contains);
+        assert_eq!(walk.offset, 0);
+        assert_eq!(unpacked(&ix, walk.lists[0]), vec![(0, 0), (2, 1)]);
+        assert!(walk.others.is_empty());
         // "xab" (offset 0) is in one entry, "abc" (offset 1) in two: the rarer one is used.
-        let (lists, offset) = ix.lists_for("xabc", Mode::Contains);
-        assert_eq!((unpacked(&ix, lists[0]), offset), (vec![(1, 1)], 0));
-        assert!(ix.lists_for("abz", Mode::Contains).0.is_empty());
+        let walk = ix.walk_for("xabc", Mode::Contains);
+        assert_eq!(
+            (unpacked(&ix, walk.lists[0]), walk.offset),
+            (vec![(1, 1)], 0)
+        );
+        assert_eq!(unpacked(&ix, walk.others[0]), vec![(0, 0), (2, 1)]);
+        assert!(ix.walk_for("abz", Mode::Contains).lists.is_empty());
+        // A repeated gram is walked or filtered by once.
+        assert_eq!(ix.walk_for("abcabc", Mode::Contains).others.len(), 2);
     }
 
     #[test]
     fn short_queries_use_every_gram_they_start_including_padded_ends() {
         let ix = index(&["ab", "b", "cab"]);
-        let (lists, _) = ix.lists_for("b", Mode::Contains);
+        let lists = ix.walk_for("b", Mode::Contains).lists;
         let mut all: Vec<(usize, u32)> = lists.iter().flat_map(|l| unpacked(&ix, l)).collect();
         all.sort();
         assert_eq!(all, vec![(0, 1), (1, 0), (2, 2)]);
-        let (lists, _) = ix.lists_for("ab", Mode::Contains);
+        let lists = ix.walk_for("ab", Mode::Contains).lists;
         let all: Vec<(usize, u32)> = lists.iter().flat_map(|l| unpacked(&ix, l)).collect();
         assert_eq!(all, vec![(0, 0), (1, 2)]);
     }
@@ -256,9 +285,9 @@ mod tests {
     #[test]
     fn hanzi_grams_start_at_character_boundaries_only() {
         let ix = index(&["开办饭店", "饭"]);
-        let (lists, offset) = ix.lists_for("饭店", Mode::Contains);
-        assert_eq!(offset, 3, "店 is rarer than 饭");
-        assert_eq!(unpacked(&ix, lists[0]), vec![(9, 0)]);
+        let walk = ix.walk_for("饭店", Mode::Contains);
+        assert_eq!(walk.offset, 3, "店 is rarer than 饭");
+        assert_eq!(unpacked(&ix, walk.lists[0]), vec![(9, 0)]);
         // No gram starts inside a character.
         assert_eq!(ix.grams.len(), 4);
     }

@@ -13,7 +13,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::grams::{GramIndex, Mode, Packing};
+use super::grams::{GramIndex, Mode, Packing, Walk};
 use super::{Entry, MatchTier, SearchIndex};
 
 /// (tier, position, id): the order of results, since ids are in tie-break order.
@@ -91,10 +91,16 @@ fn plan<'a>(ix: &'a SearchIndex, q: &str, ascii: bool) -> Vec<Source<'a>> {
             sources.push(Source::ids(MatchTier::Initials, 1, vec![longer]));
         }
         if q.len() >= 3 {
-            let grams = Pending::Grams(&l.initials_grams, Mode::Contains);
+            let grams = Pending::grams(&l.initials_grams, Mode::Contains);
             sources.push(Source::new(MatchTier::Initials, 2, Check::Initials, grams));
         }
-        let words = Pending::Grams(&l.word_starts, Mode::StartsWith);
+        // An English word is part of the English name, so a word that starts with the
+        // query puts every gram of the query in the name grams: they filter the words.
+        let words = Pending::Grams {
+            grams: &l.word_starts,
+            mode: Mode::StartsWith,
+            filter_by: Some(&l.name_grams),
+        };
         sources.push(Source::new(
             MatchTier::Substring,
             0,
@@ -102,10 +108,10 @@ fn plan<'a>(ix: &'a SearchIndex, q: &str, ascii: bool) -> Vec<Source<'a>> {
             words,
         ));
         // The scan ranks a name substring at 1 + its byte position.
-        let names = Pending::Grams(&l.name_grams, Mode::Contains);
+        let names = Pending::grams(&l.name_grams, Mode::Contains);
         sources.push(Source::new(MatchTier::Substring, 1, Check::Names, names));
     } else {
-        let zh = Pending::Grams(&l.zh_grams, Mode::Contains);
+        let zh = Pending::grams(&l.zh_grams, Mode::Contains);
         sources.push(Source::new(MatchTier::Substring, 1, Check::Zh, zh));
     }
     sources.push(Source::new(
@@ -145,10 +151,32 @@ impl Check {
 enum Pending<'a> {
     /// Runs of sorted tables; every id in them matches this source's way.
     Ids(Vec<&'a [u32]>),
-    Grams(&'a GramIndex, Mode),
+    Grams {
+        grams: &'a GramIndex,
+        mode: Mode,
+        /// Where the query's other grams are looked up to filter long lists (`None`: in
+        /// `grams` itself).
+        filter_by: Option<&'a GramIndex>,
+    },
     /// The distinct keywords holding the query, then their entries.
     Keywords,
 }
+
+impl<'a> Pending<'a> {
+    fn grams(grams: &'a GramIndex, mode: Mode) -> Pending<'a> {
+        Pending::Grams {
+            grams,
+            mode,
+            filter_by: None,
+        }
+    }
+}
+
+/// Lists shorter than this are walked unfiltered: checking each candidate costs less than
+/// building the filter.
+const FILTER_FROM: usize = 512;
+/// At most this many other lists make up a filter.
+const FILTER_LISTS: usize = 2;
 
 enum State<'a> {
     Pending(Pending<'a>),
@@ -157,7 +185,12 @@ enum State<'a> {
         words: Vec<u64>,
         at: usize,
     },
-    Lists(Merge<'a>, Packing),
+    Lists {
+        merge: Merge<'a>,
+        packing: Packing,
+        /// Ids that may hold the query (from its other grams); `None`: all may.
+        filter: Option<Vec<u64>>,
+    },
     Done,
 }
 
@@ -203,7 +236,7 @@ impl<'a> Source<'a> {
                 let id = (*at * 64) as u32 + w.trailing_zeros();
                 Some((self.tier, self.base, id))
             }
-            State::Lists(merge, packing) => {
+            State::Lists { merge, packing, .. } => {
                 let (pos, id) = packing.unpack(merge.peek()?);
                 Some((self.tier, self.base + pos.saturating_sub(self.offset), id))
             }
@@ -227,9 +260,14 @@ impl<'a> Source<'a> {
                 *w &= *w - 1;
                 Some((*at * 64) as u32 + bit)
             }
-            State::Lists(merge, packing) => {
+            State::Lists {
+                merge,
+                packing,
+                filter,
+            } => {
                 let (_, id) = packing.unpack(merge.pop()?);
-                self.check.holds(&ix.entries[id as usize], q).then_some(id)
+                let may = filter.as_ref().is_none_or(|f| has(f, id));
+                (may && self.check.holds(&ix.entries[id as usize], q)).then_some(id)
             }
             State::Done => None,
         }
@@ -246,22 +284,79 @@ fn open<'a>(pending: &Pending<'a>, ix: &'a SearchIndex, q: &str) -> (State<'a>, 
             }
             (State::Bits { words, at: 0 }, 0)
         }
-        Pending::Grams(grams, mode) => {
-            let (lists, offset) = grams.lists_for(q, *mode);
-            (State::Lists(Merge::new(lists), grams.packing()), offset)
+        Pending::Grams {
+            grams,
+            mode,
+            filter_by,
+        } => {
+            let walk = grams.walk_for(q, *mode);
+            let filter = if walk.lists.iter().map(|l| l.len()).sum::<usize>() < FILTER_FROM {
+                None
+            } else if let Some(other) = filter_by {
+                let Walk { lists, others, .. } = other.walk_for(q, Mode::Contains);
+                if q.len() < 3 {
+                    None
+                } else if lists.is_empty() {
+                    // Some gram of the query is in no name: no word starts with it either.
+                    Some(vec![0; ix.entries.len().div_ceil(64)])
+                } else {
+                    let all: Vec<&[u32]> = lists.into_iter().chain(others).collect();
+                    Some(intersection(ix.entries.len(), &all, other.packing()))
+                }
+            } else if walk.others.is_empty() {
+                None
+            } else {
+                Some(intersection(
+                    ix.entries.len(),
+                    &walk.others,
+                    grams.packing(),
+                ))
+            };
+            let state = State::Lists {
+                merge: Merge::new(walk.lists),
+                packing: grams.packing(),
+                filter,
+            };
+            (state, walk.offset)
         }
         Pending::Keywords => {
             let kw = &ix.lookup.keywords;
-            let (lists, _) = kw.grams.lists_for(q, Mode::Contains);
             // Keyword postings hold keyword numbers at position 0.
-            let mut found: Vec<u32> = lists.concat();
+            let mut found: Vec<u32> = kw.grams.walk_for(q, Mode::Contains).lists.concat();
             found.sort_unstable();
             found.dedup();
             found.retain(|&k| kw.strings[k as usize].contains(q));
             let lists = found.iter().map(|&k| kw.ids_of(k)).collect();
-            (State::Lists(Merge::new(lists), Packing::IDS), 0)
+            let state = State::Lists {
+                merge: Merge::new(lists),
+                packing: Packing::IDS,
+                filter: None,
+            };
+            (state, 0)
         }
     }
+}
+
+fn has(bits: &[u64], id: u32) -> bool {
+    bits.get(id as usize / 64)
+        .is_some_and(|w| w & (1u64 << (id % 64)) != 0)
+}
+
+/// The ids (of `n`) in every one of the first `FILTER_LISTS` lists, as a bitmap. No lists:
+/// every id.
+fn intersection(n: usize, lists: &[&[u32]], packing: Packing) -> Vec<u64> {
+    let words = n.div_ceil(64);
+    let mut all = vec![u64::MAX; words];
+    let mut one = vec![0u64; words];
+    for list in lists.iter().take(FILTER_LISTS) {
+        one.fill(0);
+        for &posting in list.iter() {
+            let (_, id) = packing.unpack(posting);
+            one[id as usize / 64] |= 1u64 << (id % 64);
+        }
+        all.iter_mut().zip(&one).for_each(|(a, o)| *a &= o);
+    }
+    all
 }
 
 /// Ascending merge of ascending lists.

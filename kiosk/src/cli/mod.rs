@@ -10,6 +10,7 @@ use crate::config::Config;
 
 mod admin;
 mod bench;
+mod bench_child;
 mod catalog;
 mod demo;
 mod face;
@@ -59,6 +60,9 @@ pub enum Command {
     Face(face::FaceCmd),
     /// Run the benchmarks and print one table (figure, peer, ratio, target).
     Bench(bench::Args),
+    /// Processes that benchmarks start and measure (not for people).
+    #[command(subcommand, hide = true)]
+    BenchChild(bench_child::BenchChildCmd),
     /// Render a page of the touch app off-screen into a PNG (no display needed).
     Screenshot(screenshot::Args),
     /// Central admins: signing keys, catalog diff, sign and publish.
@@ -135,6 +139,7 @@ fn run(ctx: Ctx, command: Command, data_dir_given: bool) -> anyhow::Result<ExitC
         Command::PrintTest(args) => print_test::run(&ctx, args),
         Command::Face(cmd) => face::run(&ctx, cmd),
         Command::Bench(args) => bench::run(&ctx, args),
+        Command::BenchChild(cmd) => bench_child::run(&ctx, cmd),
         Command::Screenshot(args) => screenshot::run(&ctx, args),
         Command::Admin(cmd) => admin::run(&ctx, cmd),
         Command::Sync(cmd) => sync::run(&ctx, cmd),

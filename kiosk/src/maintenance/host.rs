@@ -16,6 +16,8 @@ pub fn disk(dir: &Path) -> DiskReport {
         }
     }
     match nix::sys::statvfs::statvfs(probe) {
+        // The field types are u32 on 32-bit targets: `u64::from` is a no-op only here.
+        #[allow(clippy::useless_conversion)]
         Ok(s) => {
             let frag = u64::from(s.fragment_size()).max(1);
             DiskReport {

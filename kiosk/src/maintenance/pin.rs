@@ -89,7 +89,7 @@ pub fn check_pin_format(pin: &str) -> Result<(), PinError> {
     let d: Vec<i16> = pin.bytes().map(|b| i16::from(b - b'0')).collect();
     let steps: Vec<i16> = d.windows(2).map(|w| w[1] - w[0]).collect();
     let constant_step = steps.windows(2).all(|w| w[0] == w[1]);
-    if constant_step && matches!(steps.first(), Some(-1 | 0 | 1)) {
+    if constant_step && matches!(steps.first(), Some(-1..=1)) {
         return Err(PinError::Trivial);
     }
     Ok(())

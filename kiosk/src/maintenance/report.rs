@@ -37,6 +37,40 @@ pub struct StatusReport {
     pub warnings: Vec<String>,
 }
 
+impl StatusReport {
+    /// Device states in the heartbeat's words (`docs/central-api.md`: `"printer":
+    /// "paper_near_end"`): `ok` for idle or busy, else the state; for the printer, a paper or
+    /// cover problem wins. The app hands these to `SyncHandle::set_device_state`.
+    pub fn heartbeat_devices(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = self
+            .devices
+            .iter()
+            .map(|(name, d)| {
+                let word = match d.state {
+                    DeviceState::Idle | DeviceState::Busy => "ok".to_string(),
+                    other => other.to_string(),
+                };
+                (name.clone(), word)
+            })
+            .collect();
+        if let Some(p) = &self.printer {
+            let problem = if p.paper == "out" {
+                Some("paper_out")
+            } else if p.cover_open {
+                Some("cover_open")
+            } else if p.paper == "near_end" {
+                Some("paper_near_end")
+            } else {
+                None
+            };
+            if let Some(w) = problem {
+                out.insert("printer".into(), w.into());
+            }
+        }
+        out
+    }
+}
+
 /// `running`: the app's state file is fresh and its process is alive; `unresponsive`: the
 /// process is alive but has not written its state for a while (hung; the watchdog will
 /// restart it); `not_running`: no state file or no such process.

@@ -170,10 +170,19 @@ impl Rig {
 
     /// Puts the holder's card on the reader and waits for the flow to take it.
     pub fn put_holder_card(&self) {
+        // A new card for the reader: off long enough for its poll (300 ms) to notice, then on.
+        self.lift_card();
         self.demo.reader.put(kiosk::app::demo::HOLDER_CARD).unwrap();
         self.wait_until("the card read", 30, |r| {
             r.w().global::<Card>().get_state() == CardState::Read
         });
+    }
+
+    /// Takes any card off the reader and waits until the reader's poll has seen it go.
+    pub fn lift_card(&self) {
+        self.demo.reader.remove();
+        std::thread::sleep(Duration::from_millis(700));
+        self.kiosk.flow.pump();
     }
 
     /// Asserts nothing of the citizen is left in any adapter.

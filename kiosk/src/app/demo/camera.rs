@@ -57,9 +57,9 @@ impl Scene {
     pub fn load(faces_dir: &Path, models_dir: &Path) -> Scene {
         let engine = FaceEngine::load(models_dir, Default::default()).ok();
         let mut engine = engine;
-        let mut person = |file: &str| -> Option<Person> {
+        let mut person = |file: &str, keep: f32| -> Option<Person> {
             let picture = load_picture(&faces_dir.join(file)).ok()?;
-            let frontal = fit(&picture, WIDTH, HEIGHT)?;
+            let frontal = fit(&picture, keep, WIDTH, HEIGHT)?;
             let e = engine.as_mut()?;
             let d = *e.detect(frontal.view()).ok()?.first()?;
             let eyes = HeadPose::from_landmarks(&d.landmarks)?.eye_distance;
@@ -80,8 +80,10 @@ impl Scene {
                 right,
             })
         };
-        let holder = person("obama.jpg");
-        let someone = person("biden.jpg");
+        // obama.jpg is a head-and-shoulders portrait; biden.jpg a full figure, of which the
+        // upper part frames the face at a kiosk camera's size.
+        let holder = person("obama.jpg", 1.0);
+        let someone = person("biden.jpg", 0.45);
         let nobody = Frame::new(
             WIDTH as usize,
             HEIGHT as usize,
@@ -163,27 +165,14 @@ fn unreachable_frame() -> Frame {
     Frame::new(1, 1, vec![200; 3], Duration::ZERO).unwrap_or_else(|_| std::process::abort())
 }
 
-/// The picture scaled to fit `w`x`h`, centred on a grey canvas.
-fn fit(f: &Frame, w: u32, h: u32) -> Option<Frame> {
-    let img = image::RgbImage::from_raw(
-        f.width() as u32,
-        f.height() as u32,
-        f.view().data().to_vec(),
-    )?;
-    let scale = (w as f32 / img.width() as f32).min(h as f32 / img.height() as f32);
-    let (sw, sh) = (
-        ((img.width() as f32 * scale) as u32).max(1),
-        ((img.height() as f32 * scale) as u32).max(1),
-    );
-    let small = image::imageops::resize(&img, sw, sh, image::imageops::FilterType::Triangle);
-    let mut canvas = image::RgbImage::from_pixel(w, h, image::Rgb([200, 200, 200]));
-    image::imageops::overlay(
-        &mut canvas,
-        &small,
-        i64::from((w - sw) / 2),
-        i64::from((h - sh) / 2),
-    );
-    Frame::new(w as usize, h as usize, canvas.into_raw(), Duration::ZERO).ok()
+/// The top `keep` (0..=1) of the picture, resized to `w` x `h`: the framing of one person at
+/// arm's length (a full-figure photo keeps only its upper part).
+fn fit(f: &Frame, keep: f32, w: u32, h: u32) -> Option<Frame> {
+    let img = image::RgbImage::from_raw(f.width() as u32, f.height() as u32, f.view().data().to_vec())?;
+    let ch = ((img.height() as f32 * keep.clamp(0.1, 1.0)) as u32).max(1);
+    let top = image::imageops::crop_imm(&img, 0, 0, img.width(), ch).to_image();
+    let out = image::imageops::resize(&top, w, h, image::imageops::FilterType::Triangle);
+    Frame::new(w as usize, h as usize, out.into_raw(), Duration::ZERO).ok()
 }
 
 /// A synthetic head turn (see the module docs): columns between `nose_x ± half_width` are

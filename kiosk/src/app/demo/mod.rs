@@ -8,6 +8,7 @@
 pub mod camera;
 pub mod network;
 mod panel;
+pub mod walkthrough;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -60,6 +60,9 @@ pub(crate) struct State {
     last_touch: Instant,
     /// After the rating: go Home at this time.
     home_at: Option<Instant>,
+    /// A card laid on the reader during the guide, before the card page: used as soon as
+    /// the page opens. Dropped (zeroized) when it is taken off or the visit ends.
+    early_card: Option<Box<drivers::idcard::IdCard>>,
 }
 
 /// The binding. Create it with [`Flow::install`], keep the `Rc`.
@@ -100,6 +103,7 @@ impl Flow {
                 face_attempt: 0,
                 last_touch: now,
                 home_at: None,
+                early_card: None,
             }),
             events,
             services,
@@ -255,6 +259,7 @@ impl Flow {
             st.card_failures = 0;
             st.face_attempt = 0;
             st.home_at = None;
+            st.early_card = None;
             st.last_touch = now;
             st.locale = i18n::DEFAULT_LOCALE.to_string();
         }

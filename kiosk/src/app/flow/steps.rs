@@ -152,6 +152,10 @@ impl Flow {
                 card.set_state(CardState::Waiting);
                 app.set_step(2);
                 app.set_page(Page::Card);
+                let early = self.state.borrow_mut().early_card.take();
+                if let Some(c) = early {
+                    self.card_read(w, c);
+                }
             }
             Step::Face => {
                 app.set_step(3);
@@ -222,6 +226,12 @@ impl Flow {
         let card = w.global::<ui::Card>();
         match event {
             CardEvent::Inserted(c) if step == Step::Card => self.card_read(&w, c),
+            CardEvent::Inserted(c) if step == Step::Guide => {
+                self.state.borrow_mut().early_card = Some(c);
+            }
+            CardEvent::Removed | CardEvent::ReaderLost { .. } if step != Step::Card => {
+                self.state.borrow_mut().early_card = None;
+            }
             CardEvent::ReadFailed { cause, .. } if step == Step::Card => {
                 tracing::info!(cause, "card read failed");
                 self.card_failed(&w);
@@ -316,6 +326,8 @@ impl Flow {
                 w.global::<App>().set_page(Page::Error);
             }
             FaceUpdate::Outcome(outcome) => {
+                // The outcome's code only: never the score.
+                tracing::info!(outcome = %outcome.counter_key(), "face attempt");
                 let now = self.now();
                 match outcome {
                     AttemptOutcome::Pass => {
