@@ -18,8 +18,9 @@ if ! command -v dpkg-shlibdeps >/dev/null; then
   exit 1
 fi
 
-# cargo-deb builds `cargo build --release -p kiosk` and prints the package's path last.
-deb="$(cargo deb -p kiosk "$@" | tail -n 1)"
+# cargo-deb builds `cargo build --release -p kiosk` and prints the package's path (and the
+# -dbgsym .ddeb's).
+deb="$(cargo deb -p kiosk "$@" | grep '\.deb$' | tail -n 1)"
 [ -f "$deb" ] || { echo "deb: cargo deb printed no package path (got: $deb)" >&2; exit 1; }
 
 echo "== $deb"

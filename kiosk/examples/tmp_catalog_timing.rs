@@ -68,7 +68,10 @@ fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         store.conn().execute("INSERT INTO meta (key, value) VALUES ('x', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [v.to_string()])?;
         let d = t.elapsed();
-        println!("stage-write {:?} checkpoint {:?} flip {:?} tiny-commit {:?}", a, b, c, d);
+        println!(
+            "stage-write {:?} checkpoint {:?} flip {:?} tiny-commit {:?}",
+            a, b, c, d
+        );
     }
     std::fs::remove_dir_all(&dir)?;
     Ok(())

@@ -99,7 +99,11 @@ fn citizen(r: &Rig, rng: &mut StdRng, code: &str, t: &mut Tally) {
             });
             std::thread::sleep(Duration::from_millis(700));
             r.kiosk.flow.pump();
-            assert_eq!(r.page(), Page::Card, "a failed read keeps the citizen on the card page");
+            assert_eq!(
+                r.page(),
+                Page::Card,
+                "a failed read keeps the citizen on the card page"
+            );
             assert_ne!(r.w().global::<ui::Card>().get_state(), CardState::Read);
             t.card_retries += 1;
         }

@@ -86,6 +86,9 @@ impl Kiosk {
         )?);
         let mut store = Store::open(config)?;
         let catalog = Arc::new(crate::catalog::load_active(&mut store)?);
+        let maintenance_at_start = crate::maintenance::mode::get(&store)
+            .map(|m| m.on)
+            .unwrap_or(false);
 
         let wake: Arc<dyn Fn() + Send + Sync> = if wake_event_loop {
             Arc::new(|| {
@@ -106,6 +109,8 @@ impl Kiosk {
                 hall_name: config.hall_name.clone(),
                 receipt_prefix: receipt_prefix(&config.kiosk_id),
                 central_url: config.central.url.clone(),
+                config: config.clone(),
+                started_at_ms: crate::store::now_ms(),
             },
             sink.clone(),
         )?;
@@ -150,6 +155,7 @@ impl Kiosk {
                 face,
                 card,
                 sync: sync.clone(),
+                maintenance_at_start,
             },
             events,
             clock,

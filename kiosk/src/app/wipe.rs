@@ -28,6 +28,8 @@ pub const NOT_PERSONAL: &[&str] = &[
     "Catalog.popular",
     "Catalog.bundles",
     "Face.max-attempts",
+    // The kiosk's state, not a citizen's.
+    "Staff.maintenance-mode",
 ];
 
 fn empty<T: Clone + 'static>() -> ModelRc<T> {
@@ -96,6 +98,14 @@ pub fn wipe(window: &AppWindow) {
     receipt.set_submitted_at(none());
 
     window.global::<Rating>().set_level(0);
+
+    let staff = window.global::<ui::Staff>();
+    staff.set_pin_dots(none());
+    staff.set_pin_message(none());
+    staff.set_unlocked(false);
+    staff.set_devices(empty());
+    staff.set_facts(empty());
+    staff.set_action_result(none());
 
     let status = window.global::<StatusQuery>();
     status.set_number(none());

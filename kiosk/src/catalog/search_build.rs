@@ -161,7 +161,11 @@ impl Lookup {
     pub(super) fn new(entries: &[Entry]) -> Lookup {
         let t0 = std::time::Instant::now();
         let lap = |what: &str, t: &mut std::time::Instant| {
-            eprintln!("BUILD {} {what} {:.1} ms", entries.len(), t.elapsed().as_secs_f64() * 1e3);
+            eprintln!(
+                "BUILD {} {what} {:.1} ms",
+                entries.len(),
+                t.elapsed().as_secs_f64() * 1e3
+            );
             *t = std::time::Instant::now();
         };
         let mut t = t0;
@@ -199,7 +203,11 @@ impl Lookup {
         lap("ini+words finish", &mut t);
         let keywords = Keywords::new(entries);
         lap("keywords", &mut t);
-        eprintln!("BUILD postings names {} zh {}", name_grams.heap_bytes() / 4, zh_grams.heap_bytes() / 4);
+        eprintln!(
+            "BUILD postings names {} zh {}",
+            name_grams.heap_bytes() / 4,
+            zh_grams.heap_bytes() / 4
+        );
         Lookup {
             zh: zh_t,
             pinyin: pinyin_t,

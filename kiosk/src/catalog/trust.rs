@@ -357,8 +357,24 @@ pub fn inspect_envelope(bytes: &[u8], keys: &TrustedKeys, policy: &Policy) -> In
             return out;
         }
     };
-    out.signer = check_signatures(&env, &payload, keys, &mut out.refusals);
-    let catalog = read_catalog(&payload, policy, &mut out);
+    // The signature (SHA-512 over the whole payload) and the parse and checks of the catalog
+    // are independent and each ~10 ms for the bundled catalog: run them side by side. The
+    // signature's refusals still come first in the list.
+    let before = out.refusals.len();
+    let (signer, sig_refusals, catalog) = std::thread::scope(|scope| {
+        let sig = scope.spawn(|| {
+            let mut refusals = Vec::new();
+            let signer = check_signatures(&env, &payload, keys, &mut refusals);
+            (signer, refusals)
+        });
+        let catalog = read_catalog(&payload, policy, &mut out);
+        let (signer, refusals) = sig
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (signer, refusals, catalog)
+    });
+    out.signer = signer;
+    out.refusals.splice(before..before, sig_refusals);
     if let (Some(catalog), Some(signer)) = (catalog, out.signer.clone()) {
         if out.refusals.is_empty() {
             out.verified = Some(VerifiedCatalog {

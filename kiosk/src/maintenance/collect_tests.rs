@@ -181,7 +181,8 @@ fn a_fresh_state_file_of_a_live_process_gives_uptime_devices_and_the_engine() {
     assert!(r
         .warnings
         .iter()
-        .any(|w| w.starts_with("printer: cover open: close")));    let hb = r.heartbeat_devices();
+        .any(|w| w.starts_with("printer: cover open: close")));
+    let hb = r.heartbeat_devices();
     assert_eq!(hb["printer"], "cover_open");
     assert_eq!(hb.len(), 1);
 }
@@ -260,7 +261,8 @@ fn live_facts_and_maintenance_mode_inside_the_app() {
     assert!(r
         .warnings
         .iter()
-        .any(|w| w.starts_with("maintenance mode is on")));    let hb = r.heartbeat_devices();
+        .any(|w| w.starts_with("maintenance mode is on")));
+    let hb = r.heartbeat_devices();
     assert_eq!(
         (hb["id_reader"].as_str(), hb["printer"].as_str()),
         ("ok", "cover_open")

@@ -61,6 +61,8 @@ pub fn classify(e: rusqlite::Error) -> StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The WAL maintenance tick's memory (used by the sync engine's connection).
+    wal_ticker: wal::Ticker,
 }
 
 impl Store {
@@ -83,6 +85,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            wal_ticker: wal::Ticker::new(wal::STORE_RESTART_WRITE),
         };
         store
             .configure()
@@ -112,10 +115,17 @@ impl Store {
         Ok(())
     }
 
-    /// The maintenance tick (`wal::maintain`): a passive checkpoint, and the WAL truncated
-    /// when it is larger than `truncate_above` bytes.
-    pub fn maintain_wal(&self, truncate_above: u64) -> Result<wal::WalReport, StoreError> {
-        wal::maintain(&self.conn, &self.path, truncate_above)
+    /// The maintenance tick (`wal::maintain`): a passive checkpoint, the WAL truncated when
+    /// it is larger than `truncate_above` bytes, and the WAL's restart made here rather than
+    /// in a citizen's commit. Does nothing when nothing was written since such a restart.
+    pub fn maintain_wal(&mut self, truncate_above: u64) -> Result<wal::WalReport, StoreError> {
+        self.wal_ticker.tick(&self.conn, &self.path, truncate_above)
+    }
+
+    /// The last tick, at shutdown: everything into the database file and the WAL truncated
+    /// to zero bytes (no restart write).
+    pub fn maintain_wal_final(&mut self) -> Result<wal::WalReport, StoreError> {
+        self.wal_ticker.final_tick(&self.conn, &self.path)
     }
 
     /// The schema version of the open file.

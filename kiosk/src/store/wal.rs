@@ -8,6 +8,13 @@
 //! which runs for the whole life of the kiosk online or not, checkpoints instead
 //! ([`maintain`]): after it settles a batch, on its idle timer and at shutdown.
 //!
+//! After a complete checkpoint the next commit restarts the WAL from its start, and SQLite
+//! syncs the new WAL header before that commit's frames: two `fsync`s instead of one. So the
+//! tick makes that next write itself (`restart_write`, a one-row update of `meta`), and the
+//! citizen's following commit appends with a single `fsync` as usual. Until anyone writes
+//! again the WAL holds only that write, and the ticks in between do nothing ([`Mark`]), so
+//! an idle kiosk does not keep checkpointing its own restart write.
+//!
 //! Durability is unchanged: a commit is durable once its WAL frames are synced
 //! (`synchronous = FULL`); a checkpoint only moves committed pages into the main file.
 //! A process that opens a `Store` and exits still leaves no WAL behind: SQLite checkpoints
@@ -51,12 +58,38 @@ impl Checkpoint {
     }
 }
 
+/// The `restart_write` of `Store` connections: records when the WAL was last checkpointed.
+pub const STORE_RESTART_WRITE: &str = "INSERT INTO meta (key, value)
+     VALUES ('wal_checkpoint_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+     ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+
+/// Whether anything was written since a tick: `PRAGMA data_version` changes when another
+/// connection commits, `total_changes` when this one changes a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    data_version: i64,
+    total_changes: u64,
+}
+
+impl Mark {
+    pub fn now(conn: &Connection) -> Result<Mark, StoreError> {
+        Ok(Mark {
+            data_version: conn.query_row("PRAGMA data_version", [], |r| r.get(0))?,
+            total_changes: conn.total_changes(),
+        })
+    }
+}
+
 /// What [`maintain`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct WalReport {
     pub passive: Checkpoint,
     /// A `TRUNCATE` checkpoint ran (the WAL was above the bound) and finished.
     pub truncated: bool,
+    /// The restart write ran (the WAL restarted on the tick's write, not a citizen's).
+    pub restarted: bool,
+    /// Nothing was written since the last tick's restart write: nothing to do.
+    pub skipped: bool,
     /// The WAL file's size afterwards, in bytes (0 when there is none).
     pub wal_bytes: u64,
 }
@@ -100,11 +133,14 @@ pub fn checkpoint(conn: &Connection, mode: Mode) -> Result<Checkpoint, StoreErro
 }
 
 /// The maintenance tick: a `PASSIVE` checkpoint, then a `TRUNCATE` when the WAL file is
-/// larger than `truncate_above` bytes. Never blocks a writer for more than [`TRUNCATE_WAIT`].
+/// larger than `truncate_above` bytes, then, when the WAL will restart, `restart_write` (see
+/// the module docs; `None` at shutdown, to leave the WAL empty). Never blocks a writer for
+/// more than [`TRUNCATE_WAIT`] beyond the restart write's own commit.
 pub fn maintain(
     conn: &Connection,
     db_path: &Path,
     truncate_above: u64,
+    restart_write: Option<&str>,
 ) -> Result<WalReport, StoreError> {
     let passive = checkpoint(conn, Mode::Passive)?;
     let wal = wal_path(db_path);
@@ -117,11 +153,74 @@ pub fn maintain(
             Err(e) => return Err(e),
         }
     }
+    let mut restarted = false;
+    if let Some(sql) = restart_write {
+        if truncated || (passive.complete() && passive.wal_frames > 0) {
+            conn.execute(sql, [])?;
+            restarted = true;
+        }
+    }
     Ok(WalReport {
         passive,
         truncated,
+        restarted,
+        skipped: false,
         wal_bytes: file_len(&wal),
     })
+}
+
+/// [`maintain`] with its memory, for one connection that runs the ticks: skips a tick when
+/// nothing was written since its last restart write (see [`Mark`]).
+#[derive(Debug, Clone)]
+pub struct Ticker {
+    restart_write: &'static str,
+    mark: Option<Mark>,
+}
+
+impl Ticker {
+    /// `restart_write` needs a `meta (key TEXT PRIMARY KEY, value TEXT)` table when it is
+    /// [`STORE_RESTART_WRITE`].
+    pub fn new(restart_write: &'static str) -> Ticker {
+        Ticker {
+            restart_write,
+            mark: None,
+        }
+    }
+
+    pub fn tick(
+        &mut self,
+        conn: &Connection,
+        db_path: &Path,
+        truncate_above: u64,
+    ) -> Result<WalReport, StoreError> {
+        if let Some(mark) = self.mark {
+            if Mark::now(conn)? == mark {
+                return Ok(WalReport {
+                    skipped: true,
+                    wal_bytes: file_len(&wal_path(db_path)),
+                    ..WalReport::default()
+                });
+            }
+        }
+        let r = maintain(conn, db_path, truncate_above, Some(self.restart_write))?;
+        self.mark = if r.restarted && r.wal_bytes <= truncate_above {
+            Some(Mark::now(conn)?)
+        } else {
+            None
+        };
+        Ok(r)
+    }
+
+    /// The last tick, at shutdown: everything into the database file and the WAL truncated
+    /// to zero bytes (no restart write).
+    pub fn final_tick(
+        &mut self,
+        conn: &Connection,
+        db_path: &Path,
+    ) -> Result<WalReport, StoreError> {
+        self.mark = None;
+        maintain(conn, db_path, 0, None)
+    }
 }
 
 /// `<db>-wal`, where SQLite keeps the WAL of `db_path`.
@@ -184,13 +283,13 @@ mod tests {
         let size = wal_bytes(&store);
         assert!(size > 0);
         // Below the bound: checkpointed, the file kept for reuse.
-        let r = maintain(store.conn(), store.path(), size + 1).unwrap();
+        let r = maintain(store.conn(), store.path(), size + 1, None).unwrap();
         assert!(r.passive.complete() && !r.truncated, "{r:?}");
         assert_eq!(r.wal_bytes, size);
         // Above it: truncated to nothing.
         write_pages(&store, 10);
-        let r = maintain(store.conn(), store.path(), 1024).unwrap();
-        assert!(r.truncated, "{r:?}");
+        let r = maintain(store.conn(), store.path(), 1024, None).unwrap();
+        assert!(r.truncated && !r.restarted, "{r:?}");
         assert_eq!(r.wal_bytes, 0);
         assert_eq!(wal_bytes(&store), 0);
         let n: i64 = store
@@ -213,11 +312,11 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM device_events", [], |r| r.get(0))
             .unwrap();
         write_pages(&store, 50);
-        let r = maintain(store.conn(), store.path(), 0).unwrap();
+        let r = maintain(store.conn(), store.path(), 0, None).unwrap();
         assert!(!r.truncated, "{r:?}");
         assert!(r.wal_bytes > 0);
         reader.conn().execute_batch("COMMIT").unwrap();
-        let r = maintain(store.conn(), store.path(), 0).unwrap();
+        let r = maintain(store.conn(), store.path(), 0, None).unwrap();
         assert!(r.truncated, "{r:?}");
         // The short wait is restored to the normal one.
         let t: i64 = store
@@ -225,5 +324,46 @@ mod tests {
             .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
             .unwrap();
         assert_eq!(t, BUSY_TIMEOUT.as_millis() as i64);
+    }
+
+    /// The tick makes the write that restarts the WAL, so the WAL holds just that write
+    /// afterwards (not yet checkpointed), and a citizen's next commit only appends.
+    #[test]
+    fn after_a_complete_checkpoint_the_tick_restarts_the_wal_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_path(&dir.path().join("k.db")).unwrap();
+        write_pages(&store, 100);
+        let r = store.maintain_wal(WAL_TRUNCATE_ABOVE_BYTES).unwrap();
+        assert!(r.passive.complete() && r.restarted, "{r:?}");
+        let at: String = store
+            .conn()
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'wal_checkpoint_at'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(at.ends_with('Z'), "{at}");
+        // The restart write is all the WAL holds now: a frame or two, not the 100 rows.
+        let c = checkpoint(store.conn(), Mode::Passive).unwrap();
+        assert!((1..=3).contains(&c.wal_frames), "{c:?}");
+        // Nothing written since: the next ticks do nothing (an idle kiosk does not churn).
+        for _ in 0..2 {
+            let r = store.maintain_wal(WAL_TRUNCATE_ABOVE_BYTES).unwrap();
+            assert!(r.skipped && !r.restarted, "{r:?}");
+        }
+        // Another connection (the citizen's) commits: the next tick works again.
+        let citizen = Store::open_path(store.path()).unwrap();
+        write_pages(&citizen, 1);
+        let r = store.maintain_wal(WAL_TRUNCATE_ABOVE_BYTES).unwrap();
+        assert!(!r.skipped && r.restarted, "{r:?}");
+        // So does a write on the tick's own connection.
+        write_pages(&store, 1);
+        let r = store.maintain_wal(WAL_TRUNCATE_ABOVE_BYTES).unwrap();
+        assert!(!r.skipped && r.restarted, "{r:?}");
+        // At shutdown: no restart write, the WAL left empty.
+        let r = store.maintain_wal_final().unwrap();
+        assert!(r.truncated && !r.restarted, "{r:?}");
+        assert_eq!(wal_bytes(&store), 0);
     }
 }

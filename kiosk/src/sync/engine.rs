@@ -214,20 +214,27 @@ impl SyncEngine {
     /// checkpoints, so this (after settling, after staging a catalog, on the idle timer and
     /// at shutdown) is what keeps the WAL bounded, with or without a network.
     pub async fn maintain_wal(&self) -> Option<crate::store::wal::WalReport> {
-        self.maintain_wal_above(self.wal_truncate_above).await
+        let truncate_above = self.wal_truncate_above;
+        self.wal_tick(move |s| s.maintain_wal(truncate_above)).await
     }
 
-    pub(super) async fn maintain_wal_above(
-        &self,
-        truncate_above: u64,
-    ) -> Option<crate::store::wal::WalReport> {
-        match self
-            .with_store(move |s| Ok(s.maintain_wal(truncate_above)?))
-            .await
-        {
+    /// The shutdown tick: the WAL checkpointed and truncated to zero bytes.
+    pub(super) async fn maintain_wal_final(&self) -> Option<crate::store::wal::WalReport> {
+        self.wal_tick(|s| s.maintain_wal_final()).await
+    }
+
+    async fn wal_tick<F>(&self, tick: F) -> Option<crate::store::wal::WalReport>
+    where
+        F: FnOnce(&mut Store) -> Result<crate::store::wal::WalReport, crate::store::StoreError>
+            + Send
+            + 'static,
+    {
+        match self.with_store(move |s| Ok(tick(s)?)).await {
             Ok(r) => {
                 self.shared.update(|p| {
-                    p.counters.wal_checkpoints += 1;
+                    if !r.skipped {
+                        p.counters.wal_checkpoints += 1;
+                    }
                     p.wal_bytes = r.wal_bytes;
                 });
                 if r.truncated {

@@ -263,7 +263,7 @@ impl SyncEngine {
             }
         }
         // Clean shutdown: everything into the database file and the WAL truncated.
-        self.maintain_wal_above(0).await;
+        self.maintain_wal_final().await;
         self.shared.update(|p| p.state = SyncState::Stopped);
     }
 

@@ -34,6 +34,11 @@ pub struct Rig {
 
 impl Rig {
     pub fn new() -> Rig {
+        Rig::with(|_| {})
+    }
+
+    /// A rig whose kiosk configuration `tune` adjusts first (e.g. a staff PIN).
+    pub fn with(tune: impl FnOnce(&mut Config)) -> Rig {
         i_slint_backend_testing::init_no_event_loop();
         kiosk::logging::init();
         let faces = faces_dir();
@@ -43,7 +48,9 @@ impl Rig {
             faces.display()
         );
         let dir = tempfile::tempdir().unwrap();
-        let demo = Rc::new(Demo::start(&Config::default(), dir.path(), &faces).unwrap());
+        let mut base = Config::default();
+        tune(&mut base);
+        let demo = Rc::new(Demo::start(&base, dir.path(), &faces).unwrap());
         assert!(
             demo.scene.has_people(),
             "face models or photos missing: run scripts/setup.sh"

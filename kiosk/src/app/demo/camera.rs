@@ -168,7 +168,11 @@ fn unreachable_frame() -> Frame {
 /// The top `keep` (0..=1) of the picture, resized to `w` x `h`: the framing of one person at
 /// arm's length (a full-figure photo keeps only its upper part).
 fn fit(f: &Frame, keep: f32, w: u32, h: u32) -> Option<Frame> {
-    let img = image::RgbImage::from_raw(f.width() as u32, f.height() as u32, f.view().data().to_vec())?;
+    let img = image::RgbImage::from_raw(
+        f.width() as u32,
+        f.height() as u32,
+        f.view().data().to_vec(),
+    )?;
     let ch = ((img.height() as f32 * keep.clamp(0.1, 1.0)) as u32).max(1);
     let top = image::imageops::crop_imm(&img, 0, 0, img.width(), ch).to_image();
     let out = image::imageops::resize(&top, w, h, image::imageops::FilterType::Triangle);

@@ -7,6 +7,7 @@ use slint::ComponentHandle;
 use ui::{App, AppWindow, Face, Form, Guide, Rating, Receipt, StatusQuery, Theme};
 
 use super::Flow;
+use crate::app::workers::staff::StaffCmd;
 
 /// Wraps a handler so it runs with the flow and the window when both are alive.
 fn bind<A>(
@@ -108,6 +109,32 @@ pub(super) fn connect(flow: &Rc<Flow>, w: &AppWindow) {
     rating.on_rate(move |l| rate(l));
     let finish = bind(flow, w, |f, _, ()| f.go_home());
     rating.on_finish(move || finish(()));
+
+    let s = w.global::<ui::Staff>();
+    let corner = bind(flow, w, |f, _, ()| f.corner_tapped());
+    s.on_corner_tapped(move || corner(()));
+    let key = bind(flow, w, |f, w, k: slint::SharedString| f.pin_key(w, &k));
+    s.on_pin_key(move |k| key(k));
+    let bs = bind(flow, w, |f, w, ()| f.pin_backspace(w));
+    s.on_pin_backspace(move || bs(()));
+    let submit = bind(flow, w, |f, w, ()| f.pin_submit(w));
+    s.on_pin_submit(move || submit(()));
+    let print = bind(flow, w, |f, _, ()| f.staff_cmd(StaffCmd::TestPrint));
+    s.on_test_print(move || print(()));
+    let card = bind(flow, w, |f, w, ()| f.test_card(w));
+    s.on_test_card(move || card(()));
+    let sync = bind(flow, w, |f, w, ()| f.sync_now(w));
+    s.on_sync_now(move || sync(()));
+    let retry = bind(flow, w, |f, _, ()| f.staff_cmd(StaffCmd::Retry));
+    s.on_retry_quarantined(move || retry(()));
+    let restart = bind(flow, w, |f, _, ()| f.staff_cmd(StaffCmd::Restart));
+    s.on_restart_devices(move || restart(()));
+    let mode = bind(flow, w, |f, _, on: bool| {
+        f.staff_cmd(StaffCmd::Maintenance(on))
+    });
+    s.on_maintenance(move |on| mode(on));
+    let leave = bind(flow, w, |f, _, ()| f.leave_diagnostics());
+    s.on_leave(move || leave(()));
 
     let q = w.global::<StatusQuery>();
     let query = bind(flow, w, |f, w, n: slint::SharedString| {

@@ -9,6 +9,7 @@
 
 mod connect;
 pub mod models;
+mod staff;
 mod steps;
 
 use std::cell::RefCell;
@@ -37,6 +38,8 @@ pub struct Services {
     /// Kept alive for as long as the flow runs.
     pub card: Option<super::workers::card::CardWorker>,
     pub sync: Option<crate::sync::SyncHandle>,
+    /// Maintenance mode as stored when the app started (citizens see "under maintenance").
+    pub maintenance_at_start: bool,
 }
 
 /// How long the rating's "thank you" stays before Home.
@@ -63,6 +66,7 @@ pub(crate) struct State {
     /// A card laid on the reader during the guide, before the card page: used as soon as
     /// the page opens. Dropped (zeroized) when it is taken off or the visit ends.
     early_card: Option<Box<drivers::idcard::IdCard>>,
+    staff: staff::StaffState,
 }
 
 /// The binding. Create it with [`Flow::install`], keep the `Rc`.
@@ -104,6 +108,10 @@ impl Flow {
                 last_touch: now,
                 home_at: None,
                 early_card: None,
+                staff: staff::StaffState {
+                    maintenance: services.maintenance_at_start,
+                    ..Default::default()
+                },
             }),
             events,
             services,
@@ -150,7 +158,11 @@ impl Flow {
 
     fn apply(&self, event: FlowEvent) {
         match event {
+            FlowEvent::Card(drivers::idcard::CardEvent::Inserted(c)) if self.on_diagnostics() => {
+                self.staff_card(c)
+            }
             FlowEvent::Card(e) => self.on_card(e),
+            FlowEvent::Staff(answer) => self.on_staff(answer),
             FlowEvent::Face { visit, update } => {
                 if visit == self.state.borrow().visit_no {
                     self.on_face(update);
@@ -194,6 +206,7 @@ impl Flow {
             self.go_home();
             return;
         }
+        self.staff_tick(now);
         let Some(w) = self.window.upgrade() else {
             return;
         };
@@ -203,7 +216,10 @@ impl Flow {
             let mut st = self.state.borrow_mut();
             if st.session.step() != crate::session::Step::Home {
                 st.session.tick(now)
-            } else if matches!(page, Page::Search | Page::StatusQuery | Page::Error) {
+            } else if matches!(
+                page,
+                Page::Search | Page::StatusQuery | Page::Error | Page::Diagnostics
+            ) {
                 // Pages outside a visit time out the same way.
                 let idle = now.saturating_duration_since(st.last_touch);
                 let t = st.session.timeouts();
@@ -266,9 +282,14 @@ impl Flow {
         if let Some(face) = &self.services.face {
             face.send(FaceCmd::End);
         }
+        let maintenance = self.state.borrow().staff.maintenance;
+        self.state.borrow_mut().staff.unlocked = false;
         self.with_window(|w| {
             wipe::wipe(w);
             self.fill_home(w, i18n::DEFAULT_LOCALE);
+            if maintenance {
+                w.global::<App>().set_page(Page::Maintenance);
+            }
         });
         self.services.storage.send(StorageCmd::AtHome);
     }

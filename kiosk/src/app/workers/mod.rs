@@ -6,6 +6,7 @@
 
 pub mod card;
 pub mod face;
+pub mod staff;
 pub mod storage;
 
 use std::sync::mpsc::{Receiver, Sender};
@@ -44,6 +45,8 @@ pub enum FlowEvent {
     },
     /// A staged catalog was switched in at Home.
     CatalogSwitched(Arc<Catalog>),
+    /// An answer for the diagnostics screen.
+    Staff(staff::StaffAnswer),
 }
 
 /// A face attempt's progress.

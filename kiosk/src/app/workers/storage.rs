@@ -38,6 +38,8 @@ pub enum StorageCmd {
     },
     /// The kiosk is at Home: switch in a staged catalog, if any.
     AtHome,
+    /// The diagnostics screen's work.
+    Staff(super::staff::StaffCmd),
 }
 
 /// What the printed receipt needs besides the receipt number (personal parts wiped on drop).
@@ -98,6 +100,9 @@ pub struct StorageSetup {
     pub receipt_prefix: String,
     /// Base URL of the platform; the receipt QR points at the submission's status there.
     pub central_url: String,
+    /// For the diagnostics screen (PIN policy, status report).
+    pub config: crate::config::Config,
+    pub started_at_ms: i64,
 }
 
 pub struct StorageWorker {
@@ -185,6 +190,45 @@ fn run(setup: StorageSetup, rx: Receiver<StorageCmd>, sink: EventSink) {
                 };
                 w.sink.send(FlowEvent::Status { query, answer });
             }
+            StorageCmd::Staff(cmd) => {
+                let desk = super::staff::StaffDesk {
+                    config: w.setup.config.clone(),
+                    started_at_ms: w.setup.started_at_ms,
+                };
+                let (slot, setup) = (&mut w.printer, &mut w.setup);
+                let target = setup.printer.clone();
+                let (ledger, counters) = (setup.ledger_path.clone(), setup.counters_dir.clone());
+                if let super::staff::StaffCmd::Restart = cmd {
+                    // Close and reopen the printer (the reader's poller reopens on its own).
+                    *slot = None;
+                    let (ok, detail) = match connect_printer(&target, &ledger, &counters) {
+                        Ok(p) => {
+                            *slot = Some(p);
+                            (true, "printer reopened".to_string())
+                        }
+                        Err(e) => (false, e),
+                    };
+                    let cmd = super::staff::StaffCmd::Audit(
+                        crate::maintenance::audit::StaffAction::RestartDevice,
+                        ok,
+                        detail.clone(),
+                    );
+                    let _ = desk.handle(cmd, &mut setup.store, &mut |_| Err(String::new()));
+                    w.sink
+                        .send(FlowEvent::Staff(super::staff::StaffAnswer::Done(
+                            crate::maintenance::audit::StaffAction::RestartDevice,
+                            ok,
+                            detail,
+                        )));
+                    continue;
+                }
+                let mut print = |r: &drivers::printer::Receipt| {
+                    print_with(slot, &target, &ledger, &counters, r)
+                };
+                if let Some(answer) = desk.handle(cmd, &mut setup.store, &mut print) {
+                    w.sink.send(FlowEvent::Staff(answer));
+                }
+            }
             StorageCmd::AtHome => {
                 match crate::catalog::update::switch_if_staged(&mut w.setup.store) {
                     Ok(Some(catalog)) => {
@@ -247,18 +291,6 @@ impl Worker {
     /// Prints the receipt; false when there is no printer or it could not print (the
     /// citizen then gets the QR on screen).
     fn print(&mut self, job: &ReceiptJob, receipt_no: &str, at: &str) -> bool {
-        if self.setup.printer.is_empty() {
-            return false;
-        }
-        if self.printer.is_none() {
-            match self.connect() {
-                Ok(p) => self.printer = Some(p),
-                Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "printer not available");
-                    return false;
-                }
-            }
-        }
         let qr = self.qr_payload(receipt_no);
         let steps: Vec<&str> = job.next_steps.iter().map(String::as_str).collect();
         let receipt = standard_receipt(&ReceiptInput {
@@ -271,32 +303,19 @@ impl Worker {
             id_number: &job.id_number,
             qr_payload: &qr,
         });
-        let Some(printer) = self.printer.as_mut() else {
-            return false;
-        };
-        match printer.print(&receipt) {
-            Ok(report) => report.outcome == JobOutcome::Printed,
+        match print_with(
+            &mut self.printer,
+            &self.setup.printer,
+            &self.setup.ledger_path,
+            &self.setup.counters_dir,
+            &receipt,
+        ) {
+            Ok(outcome) => outcome == JobOutcome::Printed,
             Err(e) => {
                 tracing::warn!(error = %e, "receipt not printed");
-                // Reconnect next time: the port may have gone and come back.
-                self.printer = None;
                 false
             }
         }
-    }
-
-    fn connect(&self) -> anyhow::Result<Printer> {
-        let target: Target = self.setup.printer.parse()?;
-        let counters = SharedCounters::persistent(CounterFile::new(
-            self.setup.counters_dir.join("printer.json"),
-        ));
-        let ledger = PrintLedger::open(&self.setup.ledger_path)?;
-        Ok(Printer::connect(
-            target,
-            PrinterOptions::default(),
-            counters,
-            ledger,
-        )?)
     }
 
     fn rate(&mut self, visit_id: &str, target: &str, level: u8) -> anyhow::Result<()> {
@@ -312,6 +331,53 @@ impl Worker {
         )?;
         Ok(())
     }
+}
+
+/// Prints on the configured printer, connecting first when needed; after a failure the
+/// connection is dropped so the next job reconnects (the port may have gone and come back).
+fn print_with(
+    slot: &mut Option<Printer>,
+    target: &str,
+    ledger: &std::path::Path,
+    counters: &std::path::Path,
+    receipt: &drivers::printer::Receipt,
+) -> Result<JobOutcome, String> {
+    if target.is_empty() {
+        return Err("no printer configured".into());
+    }
+    if slot.is_none() {
+        *slot = Some(connect_printer(target, ledger, counters)?);
+    }
+    let Some(printer) = slot.as_mut() else {
+        return Err("printer not available".into());
+    };
+    match printer.print(receipt) {
+        Ok(report) => Ok(report.outcome),
+        Err(e) => {
+            *slot = None;
+            Err(e.to_string())
+        }
+    }
+}
+
+/// Opens, claims and enables the configured printer.
+fn connect_printer(
+    target: &str,
+    ledger: &std::path::Path,
+    counters: &std::path::Path,
+) -> Result<Printer, String> {
+    let connect = || -> anyhow::Result<Printer> {
+        let target: Target = target.parse()?;
+        let counters = SharedCounters::persistent(CounterFile::new(counters.join("printer.json")));
+        let ledger = PrintLedger::open(ledger)?;
+        Ok(Printer::connect(
+            target,
+            PrinterOptions::default(),
+            counters,
+            ledger,
+        )?)
+    };
+    connect().map_err(|e| format!("printer not available: {e:#}"))
 }
 
 /// Finds a submission by the number on its receipt (the kiosk's own, or the platform's).
