@@ -71,6 +71,10 @@ fn main() -> anyhow::Result<()> {
     mark("catalog load");
     let search = kiosk::catalog::SearchIndex::new(&catalog);
     mark("search index");
+    let t_all = Instant::now();
+    if std::env::args().nth(2).as_deref() == Some("warm") {
+        kiosk::app::ime::warm_up();
+    }
     let app = ui::AppWindow::new()?;
     mark("AppWindow::new");
     kiosk::app::i18n::install(&app);
@@ -122,6 +126,10 @@ fn main() -> anyhow::Result<()> {
         image::ExtendedColorType::Rgb8,
     )?;
     mark("png fast");
+    println!(
+        "FROM-WINDOW-TO-PNG {:.1} ms",
+        t_all.elapsed().as_secs_f64() * 1000.0
+    );
     drop(img);
     mark("drop img");
     unsafe { libc::malloc_trim(0) };
@@ -132,6 +140,10 @@ fn main() -> anyhow::Result<()> {
     mark("drop catalog");
     drop(store);
     mark("drop store");
+    let j = jieba_rs::Jieba::new();
+    mark("Jieba::new() alone");
+    drop(j);
+    mark("drop Jieba");
     let ime = kiosk::app::ime::global();
     std::hint::black_box(ime);
     mark("ime::global() built");

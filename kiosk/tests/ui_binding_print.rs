@@ -5,14 +5,36 @@
 
 mod binding;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use binding::{Rig, HOLDER_ID, HOLDER_NAME};
 use slint::ComponentHandle;
 use ui::{Page, ReceiptState};
 
+/// Every log line of the process, at every level, for the personal-data check.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[test]
 fn print_matter_home_to_rating_on_simulated_devices() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
     let r = Rig::new();
     assert_eq!(r.page(), Page::Home);
 
@@ -92,4 +114,11 @@ fn print_matter_home_to_rating_on_simulated_devices() {
             .map(|s| s.len() == 1)
             .unwrap_or(false)
     });
+
+    // Nothing personal in the logs of the whole flow, at any level.
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    assert!(text.contains("visit queued"), "the logs were captured");
+    for personal in [HOLDER_NAME, HOLDER_ID, "13800138000", "江苏省南京市"] {
+        assert!(!text.contains(personal), "{personal:?} in the logs");
+    }
 }

@@ -148,7 +148,12 @@ fn test_print_and_sync_now() {
     r.wait_until("the exit in the audit log", 10, |_| {
         actions().iter().any(|a| a.contains("diagnostics_exit"))
     });
-    for want in ["diagnostics_entry", "test_print", "sync_now", "diagnostics_exit"] {
+    for want in [
+        "diagnostics_entry",
+        "test_print",
+        "sync_now",
+        "diagnostics_exit",
+    ] {
         assert!(
             actions().iter().any(|a| a.contains(want)),
             "{want} not in {:?}",

@@ -98,7 +98,7 @@ fn neither_the_database_nor_its_wal_holds_the_id_number_in_plain_text() {
 
 /// The same through the command line, as staff would queue it: `kiosk outbox add` then
 /// `kiosk sync once`. This flow installs the bundled catalog, whose `id_number` field shows
-/// `11010519491231002X` as its public example value (in `catalog_versions`, not personal
+/// `11010519491231002X` as its public example value (in `catalog_payloads`, not personal
 /// data, like the example name), so the applicant here carries another synthetic number, the
 /// spec's `810000199408230021`, and a name, neither of which appears in the catalog.
 #[test]

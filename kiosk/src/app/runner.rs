@@ -23,6 +23,7 @@ use super::workers::storage::{receipt_prefix, StorageSetup};
 use super::workers::{EventSink, StorageWorker};
 use crate::config::Config;
 use crate::crypto::DataKey;
+use crate::maintenance::{AppFacts, MetricsServer, SharedFacts, StatusCollector, SyncReport};
 use crate::session::Timeouts;
 use crate::store::Store;
 
@@ -46,11 +47,12 @@ pub struct Kiosk {
     pub sync: Option<crate::sync::SyncHandle>,
     sync_thread: Option<std::thread::JoinHandle<()>>,
     _timer: slint::Timer,
+    _metrics: Option<MetricsServer>,
 }
 
 thread_local! {
     /// The flow of this UI thread, for wake-ups from the workers.
-    static CURRENT: RefCell<Weak<Flow>> = RefCell::new(Weak::new());
+    static CURRENT: RefCell<Weak<Flow>> = const { RefCell::new(Weak::new()) };
 }
 
 /// Applies the workers' answers on the UI thread (called through Slint's event loop).
@@ -162,24 +164,61 @@ impl Kiosk {
         );
         CURRENT.with(|c| *c.borrow_mut() = Rc::downgrade(&flow));
 
+        // What only the running app knows, for `kiosk status` and the metrics endpoint: kept
+        // in memory and written to `<data_dir>/app-state.json` every 10 s.
+        let facts = SharedFacts::new(AppFacts::new(crate::store::now_ms()));
+        let metrics = if config.maintenance.metrics_port == 0 {
+            None
+        } else {
+            let collector =
+                StatusCollector::live(config.clone(), Store::open(config)?, facts.clone());
+            // Citizens come first: a taken port costs the metrics, not the kiosk.
+            match MetricsServer::start(config.maintenance.metrics_port, Arc::new(collector)) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "metrics endpoint not started");
+                    None
+                }
+            }
+        };
+        let state_config = config.clone();
+        let state_sync = sync.clone();
+        let mut next_save = Instant::now();
+        // systemd (Type=notify): ready once the window exists, and the watchdog pinged from
+        // the UI event loop itself, so a hung UI stops the pings and systemd restarts it.
+        let notifier = crate::maintenance::Notifier::from_env();
+        if let Err(e) = notifier.ready("kiosk app running") {
+            tracing::warn!(error = %e, "cannot tell systemd the app is ready");
+        }
         let timer = slint::Timer::default();
         let weak = Rc::downgrade(&flow);
-        timer.start(
-            slint::TimerMode::Repeated,
-            Duration::from_millis(250),
-            move || {
-                if let Some(flow) = weak.upgrade() {
-                    flow.pump();
-                    flow.tick();
+        let every = Duration::from_millis(250);
+        timer.start(slint::TimerMode::Repeated, every, move || {
+            if let Some(flow) = weak.upgrade() {
+                flow.pump();
+                flow.tick();
+            }
+            if let Err(e) = notifier.ping_if_due(Instant::now()) {
+                tracing::warn!(error = %e, "watchdog ping failed");
+            }
+            if Instant::now() >= next_save {
+                next_save = Instant::now() + Duration::from_secs(10);
+                let now = crate::store::now_ms();
+                if let Some(s) = &state_sync {
+                    facts.set_sync(SyncReport::from_engine(&s.snapshot(), true), now);
                 }
-            },
-        );
+                if let Err(e) = facts.save(&state_config, now) {
+                    tracing::warn!(error = %format!("{e:#}"), "cannot write the app state file");
+                }
+            }
+        });
         Ok(Kiosk {
             window,
             flow,
             sync,
             sync_thread,
             _timer: timer,
+            _metrics: metrics,
         })
     }
 

@@ -170,7 +170,8 @@ pub(super) struct GramBuilder {
     packing: Packing,
     /// gram << 32 | posting: one sort groups them by gram, in posting order.
     pairs: Vec<u64>,
-    scratch: Vec<(Gram, usize)>,
+    /// One entry's grams as gram << 32 | position.
+    scratch: Vec<u64>,
 }
 
 impl GramBuilder {
@@ -186,13 +187,22 @@ impl GramBuilder {
     /// the entry is kept.
     pub(super) fn add(&mut self, id: u32, grams: impl IntoIterator<Item = (Gram, usize)>) {
         self.scratch.clear();
-        self.scratch.extend(grams);
+        self.scratch.extend(
+            grams
+                .into_iter()
+                .map(|(g, pos)| (u64::from(g) << 32) | pos.min(u32::MAX as usize) as u64),
+        );
         self.scratch.sort_unstable();
-        self.scratch.dedup_by_key(|g| g.0);
-        for &(gram, pos) in &self.scratch {
-            self.pairs
-                .push((u64::from(gram) << 32) | u64::from(self.packing.pack(pos, id)));
+        self.scratch.dedup_by_key(|g| *g >> 32);
+        for &g in &self.scratch {
+            let posting = self.packing.pack(g as u32 as usize, id);
+            self.pairs.push((g & !0xFFFF_FFFF) | u64::from(posting));
         }
+    }
+
+    /// Makes room for `more` grams.
+    pub(super) fn reserve(&mut self, more: usize) {
+        self.pairs.reserve(more);
     }
 
     pub(super) fn finish(mut self) -> GramIndex {

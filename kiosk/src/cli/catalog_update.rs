@@ -187,7 +187,7 @@ pub fn switch(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let mut store: Store = ctx.open_store()?;
     let before = crate::catalog::load_active(&mut store)?.version;
     let staged = store
-        .catalog_in(crate::store::CatalogSlot::Staged)?
+        .catalog_info(crate::store::CatalogSlot::Staged)?
         .map(|r| r.version);
     match (update::switch_if_staged(&mut store)?, staged) {
         (Some(c), _) => {

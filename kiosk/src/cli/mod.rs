@@ -117,8 +117,14 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 }
 
 pub fn main() -> ExitCode {
-    crate::logging::init();
     let cli = Cli::parse();
+    // The app logs its life (devices, sync, visits: never personal data) at info; the
+    // engineers' commands keep stderr quiet unless RUST_LOG says otherwise.
+    if matches!(cli.command, Command::Run(_) | Command::Demo(_)) {
+        crate::logging::init_with_default("info");
+    } else {
+        crate::logging::init();
+    }
     let data_dir_given = cli.data_dir.is_some();
     let result = Ctx::from_cli(&cli).and_then(|ctx| run(ctx, cli.command, data_dir_given));
     match result {

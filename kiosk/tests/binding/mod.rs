@@ -49,6 +49,8 @@ impl Rig {
         );
         let dir = tempfile::tempdir().unwrap();
         let mut base = Config::default();
+        // Tests run side by side: no fixed port.
+        base.maintenance.metrics_port = 0;
         tune(&mut base);
         let demo = Rc::new(Demo::start(&base, dir.path(), &faces).unwrap());
         assert!(

@@ -35,11 +35,11 @@ pub(super) fn connect(flow: &Rc<Flow>, w: &AppWindow) {
     let back = bind(flow, w, |f, w, ()| f.back(w));
     app.on_back(move || back(()));
     let lang = bind(flow, w, |f, _, l: slint::SharedString| f.set_language(&l));
-    app.on_language_requested(move |l| lang(l));
+    app.on_language_requested(lang);
     let next = bind(flow, w, |f, _, ()| f.next_language());
     app.on_next_language_requested(move || next(()));
     let elder = bind(flow, w, |_, w, on: bool| w.global::<Theme>().set_elder(on));
-    app.on_elder_requested(move |on| elder(on));
+    app.on_elder_requested(elder);
     let staff = bind(flow, w, |_, _, ()| {
         tracing::info!("citizen asked for staff")
     });
@@ -47,11 +47,11 @@ pub(super) fn connect(flow: &Rc<Flow>, w: &AppWindow) {
 
     let cat = w.global::<ui::Catalog>();
     let theme = bind(flow, w, |f, _, id: slint::SharedString| f.theme(&id));
-    cat.on_theme_selected(move |id| theme(id));
+    cat.on_theme_selected(theme);
     let matter = bind(flow, w, |f, _, code: slint::SharedString| f.choose(&code));
-    cat.on_matter_selected(move |code| matter(code));
+    cat.on_matter_selected(matter);
     let search = bind(flow, w, |f, _, q: slint::SharedString| f.search(&q));
-    cat.on_search(move |q| search(q));
+    cat.on_search(search);
     let status = bind(flow, w, |_, w, ()| {
         let q = w.global::<StatusQuery>();
         q.set_number(Default::default());
@@ -65,7 +65,7 @@ pub(super) fn connect(flow: &Rc<Flow>, w: &AppWindow) {
         // The page marks the choice itself (selected-situation); nothing else to do.
         let _ = (w, id);
     });
-    guide.on_situation_selected(move |id| situation(id));
+    guide.on_situation_selected(situation);
     let start = bind(flow, w, |f, w, ()| f.start(w));
     guide.on_start(move || start(()));
 
@@ -106,7 +106,7 @@ pub(super) fn connect(flow: &Rc<Flow>, w: &AppWindow) {
     receipt.on_done(move || done(()));
     let rating = w.global::<Rating>();
     let rate = bind(flow, w, |f, w, level: i32| f.rate(w, level));
-    rating.on_rate(move |l| rate(l));
+    rating.on_rate(rate);
     let finish = bind(flow, w, |f, _, ()| f.go_home());
     rating.on_finish(move || finish(()));
 
@@ -114,7 +114,7 @@ pub(super) fn connect(flow: &Rc<Flow>, w: &AppWindow) {
     let corner = bind(flow, w, |f, _, ()| f.corner_tapped());
     s.on_corner_tapped(move || corner(()));
     let key = bind(flow, w, |f, w, k: slint::SharedString| f.pin_key(w, &k));
-    s.on_pin_key(move |k| key(k));
+    s.on_pin_key(key);
     let bs = bind(flow, w, |f, w, ()| f.pin_backspace(w));
     s.on_pin_backspace(move || bs(()));
     let submit = bind(flow, w, |f, w, ()| f.pin_submit(w));
@@ -132,7 +132,7 @@ pub(super) fn connect(flow: &Rc<Flow>, w: &AppWindow) {
     let mode = bind(flow, w, |f, _, on: bool| {
         f.staff_cmd(StaffCmd::Maintenance(on))
     });
-    s.on_maintenance(move |on| mode(on));
+    s.on_maintenance(mode);
     let leave = bind(flow, w, |f, _, ()| f.leave_diagnostics());
     s.on_leave(move || leave(()));
 
@@ -140,7 +140,7 @@ pub(super) fn connect(flow: &Rc<Flow>, w: &AppWindow) {
     let query = bind(flow, w, |f, w, n: slint::SharedString| {
         f.status_query(w, &n)
     });
-    q.on_query(move |n| query(n));
+    q.on_query(query);
     let scan = bind(flow, w, |_, w, ()| {
         // Scanning needs the camera in QR mode, which the kiosk does not have yet: the
         // page asks for the number instead.
