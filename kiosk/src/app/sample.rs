@@ -54,6 +54,8 @@ pub const PAGES: &[(&str, &str)] = &[
     ("error", "A device is unavailable"),
     ("error-face", "Face match unavailable, staff help"),
     ("error-disk", "Disk full: cannot accept submissions now"),
+    ("diagnostics-pin", "Staff diagnostics: the PIN pad after a wrong PIN"),
+    ("diagnostics", "Staff diagnostics: devices, outbox, sync, catalog, actions"),
 ];
 
 /// Sample ID card holder (synthetic; valid check digit).
@@ -495,6 +497,38 @@ pub fn show(window: &AppWindow, page: &str, locale: &str) -> anyhow::Result<()> 
             set(Page::StatusQuery);
         }
         "maintenance" => set(Page::Maintenance),
+        "diagnostics-pin" => {
+            let st = window.global::<ui::Staff>();
+            st.set_pin_dots(s("••"));
+            st.set_pin_message(tr_args(locale, "staff-wrong-pin", &[("left", "3")]).into());
+            set(Page::Diagnostics);
+        }
+        "diagnostics" => {
+            let st = window.global::<ui::Staff>();
+            st.set_unlocked(true);
+            let fact = |label: &str, value: &str, ok: bool| ui::StaffFact {
+                label: s(label),
+                value: s(value),
+                ok,
+            };
+            st.set_devices(model(vec![
+                fact("id_reader", "idle · SAM 05.01 · reads_ok 412, fail_read 3", true),
+                fact("printer", "error · paper out · receipts 398", false),
+                fact("camera", "idle · verify_pass 377, verify_fail_no_match 9", true),
+            ]));
+            st.set_facts(model(vec![
+                fact(&tr(locale, "staff-outbox"), "pending 2, in flight 0, quarantined 0, acked 1240, oldest 95 s", true),
+                fact(&tr(locale, "staff-sync"), "idle · last success 2024-05-01 23:04 · last error - · next -", true),
+                fact(&tr(locale, "staff-catalog"), "v42", true),
+                fact(&tr(locale, "staff-network"), "central reachable", true),
+                fact(&tr(locale, "staff-disk"), "51234 MiB free", true),
+                fact(&tr(locale, "staff-version"), "0.1.0 · 86400 s", true),
+            ]));
+            st.set_action_result(
+                tr_args(locale, "staff-done", &[("what", &tr(locale, "staff-test-print"))]).into(),
+            );
+            set(Page::Diagnostics);
+        }
         "error" | "error-face" | "error-disk" => {
             app.set_error_kind(match page {
                 "error-face" => ErrorKind::FaceUnavailable,

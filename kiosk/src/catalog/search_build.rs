@@ -161,16 +161,6 @@ pub(super) struct Lookup {
 
 impl Lookup {
     pub(super) fn new(entries: &[Entry]) -> Lookup {
-        let t0 = std::time::Instant::now();
-        let lap = |what: &str, t: &mut std::time::Instant| {
-            eprintln!(
-                "BUILD {} {what} {:.1} ms",
-                entries.len(),
-                t.elapsed().as_secs_f64() * 1e3
-            );
-            *t = std::time::Instant::now();
-        };
-        let mut t = t0;
         let packing = Packing::for_ids(entries.len());
         let mut zh = GramBuilder::new(packing);
         let mut names = GramBuilder::new(packing);
@@ -195,38 +185,17 @@ impl Lookup {
                     .map(|(w, word)| (gram_at(word.as_bytes(), 0), w)),
             );
         }
-        lap("add", &mut t);
-        let zh_t = Table::new(entries, Field::Zh);
-        let pinyin_t = Table::new(entries, Field::Pinyin);
-        let en_t = Table::new(entries, Field::En);
-        let code_t = Table::new(entries, Field::Code);
-        let initials_t = Table::new(entries, Field::Initials);
-        lap("tables", &mut t);
-        let zh_grams = zh.finish();
-        lap("zh finish", &mut t);
-        let name_grams = names.finish();
-        lap("names finish", &mut t);
-        let initials_grams = initials.finish();
-        let word_starts = words.finish();
-        lap("ini+words finish", &mut t);
-        let keywords = Keywords::new(entries);
-        lap("keywords", &mut t);
-        eprintln!(
-            "BUILD postings names {} zh {}",
-            name_grams.heap_bytes() / 4,
-            zh_grams.heap_bytes() / 4
-        );
         Lookup {
-            zh: zh_t,
-            pinyin: pinyin_t,
-            en: en_t,
-            code: code_t,
-            initials: initials_t,
-            zh_grams,
-            name_grams,
-            initials_grams,
-            word_starts,
-            keywords,
+            zh: Table::new(entries, Field::Zh),
+            pinyin: Table::new(entries, Field::Pinyin),
+            en: Table::new(entries, Field::En),
+            code: Table::new(entries, Field::Code),
+            initials: Table::new(entries, Field::Initials),
+            zh_grams: zh.finish(),
+            name_grams: names.finish(),
+            initials_grams: initials.finish(),
+            word_starts: words.finish(),
+            keywords: Keywords::new(entries),
         }
     }
 
