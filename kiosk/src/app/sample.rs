@@ -54,8 +54,14 @@ pub const PAGES: &[(&str, &str)] = &[
     ("error", "A device is unavailable"),
     ("error-face", "Face match unavailable, staff help"),
     ("error-disk", "Disk full: cannot accept submissions now"),
-    ("diagnostics-pin", "Staff diagnostics: the PIN pad after a wrong PIN"),
-    ("diagnostics", "Staff diagnostics: devices, outbox, sync, catalog, actions"),
+    (
+        "diagnostics-pin",
+        "Staff diagnostics: the PIN pad after a wrong PIN",
+    ),
+    (
+        "diagnostics",
+        "Staff diagnostics: devices, outbox, sync, catalog, actions",
+    ),
 ];
 
 /// Sample ID card holder (synthetic; valid check digit).
@@ -512,20 +518,41 @@ pub fn show(window: &AppWindow, page: &str, locale: &str) -> anyhow::Result<()> 
                 ok,
             };
             st.set_devices(model(vec![
-                fact("id_reader", "idle · SAM 05.01 · reads_ok 412, fail_read 3", true),
+                fact(
+                    "id_reader",
+                    "idle · SAM 05.01 · reads_ok 412, fail_read 3",
+                    true,
+                ),
                 fact("printer", "error · paper out · receipts 398", false),
-                fact("camera", "idle · verify_pass 377, verify_fail_no_match 9", true),
+                fact(
+                    "camera",
+                    "idle · verify_pass 377, verify_fail_no_match 9",
+                    true,
+                ),
             ]));
             st.set_facts(model(vec![
-                fact(&tr(locale, "staff-outbox"), "pending 2, in flight 0, quarantined 0, acked 1240, oldest 95 s", true),
-                fact(&tr(locale, "staff-sync"), "idle · last success 2024-05-01 23:04 · last error - · next -", true),
+                fact(
+                    &tr(locale, "staff-outbox"),
+                    "pending 2, in flight 0, quarantined 0, acked 1240, oldest 95 s",
+                    true,
+                ),
+                fact(
+                    &tr(locale, "staff-sync"),
+                    "idle · last success 2024-05-01 23:04 · last error - · next -",
+                    true,
+                ),
                 fact(&tr(locale, "staff-catalog"), "v42", true),
                 fact(&tr(locale, "staff-network"), "central reachable", true),
                 fact(&tr(locale, "staff-disk"), "51234 MiB free", true),
                 fact(&tr(locale, "staff-version"), "0.1.0 · 86400 s", true),
             ]));
             st.set_action_result(
-                tr_args(locale, "staff-done", &[("what", &tr(locale, "staff-test-print"))]).into(),
+                tr_args(
+                    locale,
+                    "staff-done",
+                    &[("what", &tr(locale, "staff-test-print"))],
+                )
+                .into(),
             );
             set(Page::Diagnostics);
         }

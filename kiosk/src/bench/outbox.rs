@@ -230,6 +230,8 @@ fn drain_backlog() -> anyhow::Result<Vec<BenchRow>> {
     for chunk in subs.chunks(500) {
         outbox::enqueue_all(&mut store, &key, chunk, chrono::Utc::now())?;
     }
+    // The backlog built up over hours offline, while the engine's idle timer checkpointed it.
+    store.maintain_wal(crate::store::wal::WAL_TRUNCATE_ABOVE_BYTES)?;
     let mut engine = SyncEngine::new(&config, Store::open(&config)?, key)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -250,6 +252,7 @@ fn drain_backlog() -> anyhow::Result<Vec<BenchRow>> {
         "the platform stored {stored} of {BACKLOG}"
     );
     let rate = BACKLOG as f64 / secs;
+    let tick_ms = engine.handle().snapshot().wal_tick_ms as f64;
     drop(rt);
     drop(sim);
     drop(store);
@@ -263,6 +266,8 @@ fn drain_backlog() -> anyhow::Result<Vec<BenchRow>> {
             f64::from(report.batches),
             "count",
         ),
+        BenchRow::new("outbox_drain_10k_wal_tick", tick_ms, "ms")
+            .note("the engine's WAL checkpoint after the drain (inside the drain time above)"),
         BenchRow::new("peak_rss_vmhwm", peak_mib, "MiB"),
     ])
 }

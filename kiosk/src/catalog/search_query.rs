@@ -238,7 +238,7 @@ impl<'a> Source<'a> {
             }
             State::Lists { merge, packing, .. } => {
                 let (pos, id) = packing.unpack(merge.peek()?);
-                Some((self.tier, self.base + pos, id))
+                Some((self.tier, self.base + pos.saturating_sub(self.offset), id))
             }
             State::Done => None,
         }

@@ -135,6 +135,14 @@ fn text(max: usize) -> impl Strategy<Value = String> {
         .prop_map(|v| v.into_iter().collect())
 }
 
+/// Few characters, so that names share grams everywhere and small limits fill up.
+fn few(chars: &'static [char], len: std::ops::Range<usize>) -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(chars), len).prop_map(|v| v.into_iter().collect())
+}
+
+const HANZI: &[char] = &['甲', '乙', '丙'];
+const LATIN: &[char] = &['j', 'i', 'a', 'y', 'b', ' '];
+
 fn limit() -> impl Strategy<Value = usize> {
     prop_oneof![1usize..25, Just(0), Just(usize::MAX)]
 }
@@ -206,6 +214,56 @@ proptest! {
         for t in &typed {
             both.agree(t, limit)?;
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn index_matches_scan_on_crowded_catalogs(
+        rows in prop::collection::vec(
+            (few(HANZI, 1..8), few(LATIN, 1..9), prop::collection::vec(few(HANZI, 1..3), 0..2)),
+            1..30,
+        ),
+        picks in prop::collection::vec(pick(), 1..8),
+        typed in prop::collection::vec(prop_oneof![few(HANZI, 2..4), few(LATIN, 2..7)], 1..16),
+        limit in 1usize..5,
+    ) {
+        let rows: Vec<(String, String, Vec<String>, String)> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, (zh, en, kw))| (zh, en, kw, format!("310104{i:06}")))
+            .collect();
+        let both = Both::new(&random_catalog(&rows, 2));
+        for p in &picks {
+            both.agree(&both.piece(p), limit)?;
+        }
+        for t in &typed {
+            both.agree(t, limit)?;
+        }
+    }
+}
+
+/// A query's rarest gram may sit after its start and may also occur earlier in a name than
+/// the query does: the walk must bound positions by the query's start, or it stops early.
+#[test]
+fn a_rare_gram_inside_the_query_bounds_by_the_query_start() {
+    let rows = [
+        ("乙丙甲乙", "One", "310104000001"),
+        ("丙甲乙丁丁", "Two", "310104000002"),
+        ("甲", "Three", "310104000003"),
+    ];
+    let rows: Vec<(String, String, Vec<String>, String)> = rows
+        .iter()
+        .map(|(zh, en, code)| (zh.to_string(), en.to_string(), vec![], code.to_string()))
+        .collect();
+    let both = Both::new(&random_catalog(&rows, 0));
+    let hits = both.index.search("甲乙", 1);
+    assert_eq!(hits[0].name_zh, "丙甲乙丁丁", "{hits:?}");
+    for limit in [1, 2, 5] {
+        both.agree("甲乙", limit).unwrap();
+        both.agree("jiayi", limit).unwrap();
     }
 }
 

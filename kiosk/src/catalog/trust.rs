@@ -16,6 +16,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::check;
 use super::model::Catalog;
@@ -270,6 +271,8 @@ pub struct VerifiedCatalog {
     pub catalog: Catalog,
     /// The payload exactly as signed (stored and exported byte for byte).
     pub catalog_json: Vec<u8>,
+    /// SHA-256 of `catalog_json`, hex (the store checks the payload against it on load).
+    pub payload_sha256: String,
     /// The envelope without its payload (`{"payloadType", "signatures"}` as JSON): stored
     /// next to `catalog_json` so the payload is kept once and the envelope can be rebuilt.
     pub envelope_header: Vec<u8>,
@@ -361,17 +364,19 @@ pub fn inspect_envelope(bytes: &[u8], keys: &TrustedKeys, policy: &Policy) -> In
     // are independent and each ~10 ms for the bundled catalog: run them side by side. The
     // signature's refusals still come first in the list.
     let before = out.refusals.len();
-    let (signer, sig_refusals, catalog) = std::thread::scope(|scope| {
+    let (signer, sig_refusals, sha256, catalog) = std::thread::scope(|scope| {
         let sig = scope.spawn(|| {
             let mut refusals = Vec::new();
             let signer = check_signatures(&env, &payload, keys, &mut refusals);
-            (signer, refusals)
+            // The parse is the longer of the two: the digest fits in its shadow.
+            let sha256 = hex::encode(Sha256::digest(&payload));
+            (signer, refusals, sha256)
         });
         let catalog = read_catalog(&payload, policy, &mut out);
-        let (signer, refusals) = sig
+        let (signer, refusals, sha256) = sig
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (signer, refusals, catalog)
+        (signer, refusals, sha256, catalog)
     });
     out.signer = signer;
     out.refusals.splice(before..before, sig_refusals);
@@ -380,6 +385,7 @@ pub fn inspect_envelope(bytes: &[u8], keys: &TrustedKeys, policy: &Policy) -> In
             out.verified = Some(VerifiedCatalog {
                 catalog,
                 catalog_json: payload,
+                payload_sha256: sha256,
                 envelope_header: envelope_header(&env),
                 signer,
             });

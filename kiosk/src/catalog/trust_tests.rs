@@ -39,6 +39,10 @@ fn a_signed_newer_catalog_is_accepted_with_its_signer_and_exact_bytes() {
     assert_eq!(v.signer, "admin-2026");
     assert_eq!(v.catalog, c);
     assert_eq!(v.catalog_json, payload);
+    assert_eq!(
+        v.payload_sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&payload))
+    );
     // The header plus the payload is the envelope again (stored once, rebuilt on demand).
     let header: serde_json::Value = serde_json::from_slice(&v.envelope_header).unwrap();
     let mut whole: serde_json::Value = serde_json::from_slice(&env).unwrap();

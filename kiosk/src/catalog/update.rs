@@ -144,7 +144,7 @@ pub fn stage_envelope_with(
         Ok(v) => {
             let version = v.catalog.version;
             let matters = v.catalog.matters.len();
-            let sha256 = hex::encode(Sha256::digest(&v.catalog_json));
+            let sha256 = v.payload_sha256.clone();
             store.stage_catalog(&CatalogRow {
                 version,
                 source: format!("central, signed by {}", v.signer),

@@ -229,11 +229,14 @@ impl SyncEngine {
             + Send
             + 'static,
     {
+        let started = Instant::now();
         match self.with_store(move |s| Ok(tick(s)?)).await {
             Ok(r) => {
+                let took = started.elapsed().as_millis() as u64;
                 self.shared.update(|p| {
                     if !r.skipped {
                         p.counters.wal_checkpoints += 1;
+                        p.wal_tick_ms = took;
                     }
                     p.wal_bytes = r.wal_bytes;
                 });

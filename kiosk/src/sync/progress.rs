@@ -68,6 +68,8 @@ pub struct SyncProgress {
     pub quarantined: u64,
     /// Size of the database's WAL file after the last maintenance tick, in bytes.
     pub wal_bytes: u64,
+    /// How long the last maintenance tick that did something took, in milliseconds.
+    pub wal_tick_ms: u64,
     pub counters: SyncCounters,
 }
 
