@@ -287,3 +287,63 @@ fn short_version(version: &str) -> String {
         .unwrap_or(version)
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(ms: f64, pss_kib: u64) -> OurStart {
+        OurStart {
+            first_frame_ms: ms,
+            phases: vec![("assemble".into(), ms / 2.0), ("render".into(), ms / 4.0)],
+            memory: Some(TreeMemory {
+                processes: 1,
+                rss_kib: pss_kib + 1024,
+                pss_kib,
+                uss_kib: pss_kib - 1024,
+            }),
+        }
+    }
+
+    #[test]
+    fn without_chromium_the_rows_give_our_figures_and_no_ratio() {
+        let ours = [start(100.0, 30 * 1024), start(120.0, 32 * 1024)];
+        let rows = rows(&start(300.0, 0), &ours, None, NOT_INSTALLED, None);
+        assert_eq!(rows.len(), 3);
+        for r in &rows {
+            assert_eq!(r.peer, NOT_INSTALLED);
+            assert!(r.peer_value.is_none() && r.ratio.is_none() && !r.ok);
+        }
+        assert!(rows[0].note.contains("assemble"), "{}", rows[0].note);
+    }
+
+    #[test]
+    fn the_ratio_is_against_chromiums_median() {
+        let ours = [start(100.0, 30 * 1024)];
+        let cold = vec![ColdStart {
+            png_ms: 2000.0,
+            exit_ms: 2100.0,
+        }];
+        let idle = vec![Idle {
+            ready_ms: 900.0,
+            memory: TreeMemory {
+                processes: 9,
+                rss_kib: 900 * 1024,
+                pss_kib: 400 * 1024,
+                uss_kib: 200 * 1024,
+            },
+        }];
+        let rows = rows(
+            &ours[0],
+            &ours,
+            Some((&cold, &idle)),
+            "headless Chromium",
+            None,
+        );
+        assert_eq!(rows[0].ratio, Some(0.05));
+        assert!(rows[0].ok);
+        assert_eq!(rows[1].ratio, Some(30.0 / 400.0));
+        assert!(rows[1].ok);
+        assert!(rows[2].ok);
+    }
+}
