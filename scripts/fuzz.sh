@@ -48,14 +48,19 @@ else
   cargo "+$toolchain" fuzz build "${flags[@]}"
 fi
 
+# The targets' scratch files (the platform simulator's database) go to a folder removed at
+# the end, and so do the logs.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+
 failed=()
 for t in "${run[@]}"; do
   mkdir -p "corpus/$t"
   dirs=("corpus/$t")
   [[ -d "seeds/$t" ]] && dirs+=("seeds/$t")
   echo "fuzz: $t for ${seconds}s" >&2
-  log="$(mktemp)"
-  if cargo "+$toolchain" fuzz run "${flags[@]}" "$t" "${dirs[@]}" -- \
+  log="$scratch/$t.log"
+  if TMPDIR="$scratch" cargo "+$toolchain" fuzz run "${flags[@]}" "$t" "${dirs[@]}" -- \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 2>"$log"; then
     runs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{s+=$2} END {print s+0}')
@@ -66,7 +71,6 @@ for t in "${run[@]}"; do
     tail -40 "$log" >&2
     echo "fuzz: $t FAILED; the input is in fuzz/artifacts/$t/" >&2
   fi
-  rm -f "$log"
 done
 
 if [[ ${#failed[@]} -gt 0 ]]; then

@@ -144,8 +144,6 @@ impl Kiosk {
             (Some(handle), Some(engine.spawn_thread()?))
         };
 
-        // The pinyin index takes about a second to build: on a thread, before anyone types.
-        super::ime::warm_up();
         let window = AppWindow::new().context("cannot create the window")?;
         let clock: Clock = extras.clock.unwrap_or_else(|| Rc::new(Instant::now));
         let flow = Flow::install(

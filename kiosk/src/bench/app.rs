@@ -300,7 +300,7 @@ mod tests {
                 processes: 1,
                 rss_kib: pss_kib + 1024,
                 pss_kib,
-                uss_kib: pss_kib - 1024,
+                uss_kib: pss_kib.saturating_sub(1024),
             }),
         }
     }

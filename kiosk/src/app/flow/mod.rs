@@ -67,6 +67,8 @@ pub(crate) struct State {
     /// the page opens. Dropped (zeroized) when it is taken off or the visit ends.
     early_card: Option<Box<drivers::idcard::IdCard>>,
     staff: staff::StaffState,
+    /// Whether the pinyin index build was started (see `touched`).
+    ime_started: bool,
 }
 
 /// The binding. Create it with [`Flow::install`], keep the `Rc`.
@@ -112,6 +114,7 @@ impl Flow {
                     maintenance: services.maintenance_at_start,
                     ..Default::default()
                 },
+                ime_started: false,
             }),
             events,
             services,
@@ -251,8 +254,14 @@ impl Flow {
         }
     }
 
-    /// A touch anywhere: the idle time starts again.
+    /// A touch anywhere: the idle time starts again. The first touch also starts building
+    /// the pinyin keyboard's index (about a second and 30 MiB, on a thread): not at start-up,
+    /// so the app comes up fast and idles small, but before the citizen can reach a keyboard.
     fn touched(&self) {
+        if !self.state.borrow().ime_started {
+            self.state.borrow_mut().ime_started = true;
+            super::ime::warm_up();
+        }
         let now = self.now();
         let mut st = self.state.borrow_mut();
         st.session.touch(now);
