@@ -8,4 +8,7 @@ scripts/setup.sh
 export CARGO_TERM_COLOR=never
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The end-to-end tests run the `kiosk` and `device-sim` binaries: build every binary first
+# (cargo builds a package's binaries for tests only when that package has integration tests).
+cargo build --workspace --bins --locked
 cargo nextest run --workspace --locked --no-fail-fast "$@"

@@ -101,6 +101,7 @@ impl Kiosk {
         };
         let (sink, events) = EventSink::new(wake);
 
+        let handoff = crate::catalog::StagedHandoff::new();
         let storage = StorageWorker::start(
             StorageSetup {
                 store,
@@ -113,6 +114,7 @@ impl Kiosk {
                 central_url: config.central.url.clone(),
                 config: config.clone(),
                 started_at_ms: crate::store::now_ms(),
+                handoff: handoff.clone(),
             },
             sink.clone(),
         )?;
@@ -139,7 +141,14 @@ impl Kiosk {
         let (sync, sync_thread) = if config.central.url.is_empty() || extras.no_sync {
             (None, None)
         } else {
-            let engine = crate::sync::SyncEngine::new(config, Store::open(config)?, key.clone())?;
+            let mut engine =
+                crate::sync::SyncEngine::new(config, Store::open(config)?, key.clone())?;
+            // The pull half: verify and stage what the platform publishes; the parsed catalog
+            // is handed to the storage thread for the switch at Home.
+            engine.set_catalog_sink(Box::new(
+                crate::catalog::pull::CatalogPull::from_config(config)?
+                    .with_handoff(handoff.clone()),
+            ));
             let handle = engine.handle();
             (Some(handle), Some(engine.spawn_thread()?))
         };

@@ -103,6 +103,8 @@ pub struct StorageSetup {
     /// For the diagnostics screen (PIN policy, status report).
     pub config: crate::config::Config,
     pub started_at_ms: i64,
+    /// The catalog the sync engine parsed when it staged it (the switch is a pointer flip).
+    pub handoff: crate::catalog::StagedHandoff,
 }
 
 pub struct StorageWorker {
@@ -230,7 +232,10 @@ fn run(setup: StorageSetup, rx: Receiver<StorageCmd>, sink: EventSink) {
                 }
             }
             StorageCmd::AtHome => {
-                match crate::catalog::update::switch_if_staged(&mut w.setup.store) {
+                match crate::catalog::update::switch_staged(
+                    &mut w.setup.store,
+                    Some(&w.setup.handoff),
+                ) {
                     Ok(Some(catalog)) => {
                         tracing::info!(version = catalog.version, "catalog switched in at Home");
                         w.sink.send(FlowEvent::CatalogSwitched(Arc::new(catalog)));
