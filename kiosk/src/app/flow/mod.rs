@@ -9,6 +9,7 @@
 
 mod connect;
 pub mod models;
+mod outcome;
 mod staff;
 mod steps;
 
