@@ -7,7 +7,8 @@ use zeroize::Zeroizing;
 
 use super::{models, Flow};
 use crate::app::i18n::{tr, tr_args};
-use crate::app::workers::{LocalStatus, ReceiptJob, StorageCmd, SubmitFailure, Submitted};
+use crate::app::workers::{LocalStatus, ReceiptJob, StorageCmd, Submitted};
+use crate::session::SubmitError;
 
 impl Flow {
     // ----- submit, receipt, rating -----
@@ -60,7 +61,7 @@ impl Flow {
         });
     }
 
-    pub(super) fn on_submitted(&self, result: Result<Submitted, SubmitFailure>) {
+    pub(super) fn on_submitted(&self, result: Result<Submitted, SubmitError>) {
         let Some(w) = self.window.upgrade() else {
             return;
         };
@@ -103,8 +104,10 @@ impl Flow {
                 let _ = self.state.borrow_mut().session.submit_failed(now);
                 let app = w.global::<App>();
                 app.set_error_kind(match failure {
-                    SubmitFailure::DiskFull | SubmitFailure::ReadOnly => ErrorKind::DiskFull,
-                    SubmitFailure::Other(_) => ErrorKind::DeviceUnavailable,
+                    SubmitError::StorageFull(_) | SubmitError::StorageReadOnly(_) => {
+                        ErrorKind::DiskFull
+                    }
+                    _ => ErrorKind::DeviceUnavailable,
                 });
                 app.set_page(Page::Error);
             }

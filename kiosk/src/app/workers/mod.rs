@@ -18,7 +18,7 @@ use drivers::idcard::CardEvent;
 use crate::catalog::Catalog;
 use crate::outbox::Enqueued;
 
-pub use storage::{LocalStatus, ReceiptJob, StorageCmd, StorageWorker, SubmitFailure};
+pub use storage::{LocalStatus, ReceiptJob, StorageCmd, StorageWorker};
 
 /// What comes back to the UI thread.
 #[derive(Debug)]
@@ -31,7 +31,7 @@ pub enum FlowEvent {
     /// The submissions are durably queued (or why not).
     Submitted {
         visit: u64,
-        result: Result<Submitted, SubmitFailure>,
+        result: Result<Submitted, crate::session::SubmitError>,
     },
     /// The receipt came out of the printer, or could not (then it is shown as a QR).
     Printed {

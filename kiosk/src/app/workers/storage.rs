@@ -18,7 +18,8 @@ use zeroize::Zeroizing;
 use super::{EventSink, FlowEvent, Submitted};
 use crate::crypto::DataKey;
 use crate::outbox::NewSubmission;
-use crate::store::{Store, StoreError};
+use crate::session::SubmitError;
+use crate::store::Store;
 
 /// What the flow asks of the storage thread.
 pub enum StorageCmd {
@@ -48,30 +49,6 @@ pub struct ReceiptJob {
     pub applicant_name: Zeroizing<String>,
     pub id_number: Zeroizing<String>,
     pub next_steps: Vec<String>,
-}
-
-/// Why a visit's submissions could not be queued: shown to the citizen, nothing lost.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SubmitFailure {
-    #[error("the disk is full")]
-    DiskFull,
-    #[error("the database is read-only")]
-    ReadOnly,
-    #[error("cannot store the submission: {0}")]
-    Other(String),
-}
-
-impl SubmitFailure {
-    fn classify(e: &anyhow::Error) -> SubmitFailure {
-        for cause in e.chain() {
-            match cause.downcast_ref::<StoreError>() {
-                Some(StoreError::DiskFull(_)) => return SubmitFailure::DiskFull,
-                Some(StoreError::ReadOnly(_)) => return SubmitFailure::ReadOnly,
-                _ => {}
-            }
-        }
-        SubmitFailure::Other(format!("{e:#}"))
-    }
 }
 
 /// A submission as the kiosk knows it (no personal data).
@@ -256,7 +233,8 @@ impl Worker {
         let queued = match result {
             Ok(q) => q,
             Err(e) => {
-                let failure = SubmitFailure::classify(&e);
+                // The session's own classification (disk full, read-only, busy...).
+                let failure = SubmitError::from_queue_error(&e);
                 tracing::error!(error = %failure, "submission not queued");
                 self.sink.send(FlowEvent::Submitted {
                     visit,
