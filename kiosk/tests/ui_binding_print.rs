@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use binding::{Rig, HOLDER_ID, HOLDER_NAME};
 use slint::ComponentHandle;
-use ui::{Page, ReceiptState};
+use ui::{Page, ReceiptState, StatusState};
 
 /// Every log line of the process, at every level, for the personal-data check.
 #[derive(Clone, Default)]
@@ -114,6 +114,33 @@ fn print_matter_home_to_rating_on_simulated_devices() {
             .map(|s| s.len() == 1)
             .unwrap_or(false)
     });
+
+    // Later the citizen checks the submission by holding the printed receipt up to the
+    // camera: the QR the printer simulator drew from the ESC/POS bytes is read (the faces
+    // in front of the camera before it are not mistaken for a code) and its status shown.
+    r.click(&r.tr("home-check-status"));
+    assert_eq!(r.page(), Page::StatusQuery);
+    let q = r.w().global::<ui::StatusQuery>();
+    r.click(&r.tr("status-scan"));
+    assert_eq!(q.get_state(), StatusState::Scanning);
+    assert!(r.exists(&r.tr("status-scanning")));
+    r.pause_real(Duration::from_millis(500));
+    assert_eq!(q.get_state(), StatusState::Scanning, "no code in a face");
+    r.demo.hold_up_last_receipt().unwrap();
+    r.wait_until("the receipt QR read and looked up", 30, |r| {
+        r.w().global::<ui::StatusQuery>().get_state() == StatusState::Found
+    });
+    let found = q.get_result();
+    assert_eq!(found.receipt_number.as_str(), number);
+    assert!(
+        [r.tr("status-accepted"), r.tr("status-queued")].contains(&found.status_label.to_string()),
+        "{}",
+        found.status_label
+    );
+    // Home again: the query is wiped with everything else.
+    r.advance(Duration::from_secs(600));
+    assert_eq!(r.page(), Page::Home);
+    r.assert_nothing_personal_left(&[&number]);
 
     // Nothing personal in the logs of the whole flow, at any level.
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();

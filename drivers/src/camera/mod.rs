@@ -5,12 +5,14 @@
 //! - [`files`]: pictures from a file or a folder, paced at a frame rate (tests, demo).
 //! - [`native`]: a real camera through `nokhwa` (V4L2 on Linux), captured on its own thread.
 //! - [`device`]: the camera as a kiosk device (states, health, counters).
+//! - [`qr`]: reading QR codes in frames (the receipt held up on the status page).
 //!
 //! Frames are personal data: they are wiped when dropped and never written or logged.
 
 pub mod device;
 pub mod files;
 pub mod native;
+pub mod qr;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! The receipt QR as a Slint image, for the receipt page when the printer cannot print and
-//! for samples. Pure pixels: a quiet zone of four modules, black on white.
+//! for samples (pure pixels: a quiet zone of four modules, black on white); what the printed
+//! QR holds, and reading a receipt number back from a scanned one.
 
 use qrcode::{Color, QrCode};
 use slint::{Image, Rgba8Pixel, SharedPixelBuffer};
@@ -41,8 +42,60 @@ pub fn image(text: &str) -> Option<Image> {
     Some(Image::from_rgba8(buffer))
 }
 
+/// What the printed receipt's QR holds: the submission's address on the central platform
+/// (`{central}/v1/submissions/{receipt}`), or the bare receipt number when no platform is
+/// configured.
+pub fn payload(central_url: &str, receipt_no: &str) -> String {
+    let base = central_url.trim_end_matches('/');
+    if base.is_empty() {
+        receipt_no.to_string()
+    } else {
+        format!("{base}/v1/submissions/{receipt_no}")
+    }
+}
+
+/// The receipt number in a scanned QR text made by [`payload`] (any kiosk's platform
+/// address, or the bare number); `None` for any other QR (a leaflet's, a payment code).
+pub fn receipt_number(text: &str) -> Option<String> {
+    let text = text.trim();
+    let number = match text.rsplit_once("/v1/submissions/") {
+        Some((base, n)) if base.starts_with("https://") || base.starts_with("http://") => n,
+        Some(_) => return None,
+        None => text,
+    };
+    let ok = (4..=40).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_alphanumeric());
+    ok.then(|| number.to_ascii_uppercase())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{payload, receipt_number};
+
+    #[test]
+    fn a_scanned_payload_gives_back_its_receipt_number() {
+        for base in ["https://central.example:8443", "https://127.0.0.1:1/", ""] {
+            let text = payload(base, "XH0001000042");
+            assert_eq!(
+                receipt_number(&text).as_deref(),
+                Some("XH0001000042"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_codes_are_not_receipts() {
+        for text in [
+            "https://shop.example/offer?id=1",
+            "https://central.example/v1/submissions/../../etc",
+            "ftp://x/v1/submissions/XH0001000042",
+            "WIFI:S:hall;T:WPA;P:secret;;",
+            "",
+            "XH1",
+        ] {
+            assert_eq!(receipt_number(text), None, "{text}");
+        }
+    }
     #[test]
     fn encodes_a_receipt_number_with_quiet_zone() {
         let img = super::image("HK-20240501-000123").expect("fits in a QR");

@@ -102,6 +102,15 @@ impl Rig {
         }
     }
 
+    /// Lets real time pass (workers keep running) while pumping their answers.
+    pub fn pause_real(&self, d: Duration) {
+        let end = Instant::now() + d;
+        while Instant::now() < end {
+            self.kiosk.flow.pump();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn wait_page(&self, page: Page, secs: u64) {
         self.wait_until(&format!("page {page:?}"), secs, |r| {
             let now = r.page();

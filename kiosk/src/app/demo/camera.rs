@@ -6,6 +6,10 @@
 //!
 //! Preparing the turned pictures needs the nose position, which the demo takes once from the
 //! face detector; the verification itself runs untouched on these frames.
+//!
+//! On the status page the citizen can also hold up a printed receipt: the scene then shows
+//! the printer simulator's rendering of it (its PNG), so the QR the kiosk reads is the one
+//! the printer drew from the ESC/POS bytes.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,6 +25,8 @@ pub enum Who {
     Holder,
     Someone,
     Nobody,
+    /// A printed receipt held up to the camera (see [`Scene::hold_up`]).
+    Receipt,
 }
 
 /// One person's pictures: looking ahead, and turning left and right in three steps.
@@ -33,6 +39,8 @@ struct Person {
 struct SceneState {
     who: Who,
     turn: Option<(Challenge, Instant)>,
+    /// The receipt held up, fitted to the frame.
+    receipt: Option<Frame>,
 }
 
 /// The scene, shared by the camera (reading) and the panel and prompt observer (writing).
@@ -98,6 +106,7 @@ impl Scene {
             state: Mutex::new(SceneState {
                 who: Who::Holder,
                 turn: None,
+                receipt: None,
             }),
         }
     }
@@ -119,6 +128,17 @@ impl Scene {
         self.state().who
     }
 
+    /// The citizen holds `picture` (a printed receipt) up to the camera, at arm's length:
+    /// the whole paper fitted into the frame on the grey background.
+    pub fn hold_up(&self, picture: &Frame) -> anyhow::Result<()> {
+        let framed = letterbox(picture, WIDTH, HEIGHT)
+            .ok_or_else(|| anyhow::anyhow!("the receipt picture cannot be framed"))?;
+        let mut st = self.state();
+        st.receipt = Some(framed);
+        st.who = Who::Receipt;
+        Ok(())
+    }
+
     /// The simulated citizen hears a prompt: turns when asked, looks ahead otherwise.
     pub fn prompt(&self, p: Prompt) {
         let mut st = self.state();
@@ -138,6 +158,12 @@ impl Scene {
             Who::Holder => self.holder.as_ref(),
             Who::Someone => self.someone.as_ref(),
             Who::Nobody => None,
+            Who::Receipt => {
+                return match &st.receipt {
+                    Some(r) => r.retimed(at),
+                    None => self.nobody.retimed(at),
+                }
+            }
         };
         let Some(p) = person else {
             return self.nobody.retimed(at);
@@ -176,6 +202,29 @@ fn fit(f: &Frame, keep: f32, w: u32, h: u32) -> Option<Frame> {
     let ch = ((img.height() as f32 * keep.clamp(0.1, 1.0)) as u32).max(1);
     let top = image::imageops::crop_imm(&img, 0, 0, img.width(), ch).to_image();
     let out = image::imageops::resize(&top, w, h, image::imageops::FilterType::Triangle);
+    Frame::new(w as usize, h as usize, out.into_raw(), Duration::ZERO).ok()
+}
+
+/// `f` scaled to fit inside `w` x `h` (aspect kept), centred on the scene's grey.
+fn letterbox(f: &Frame, w: u32, h: u32) -> Option<Frame> {
+    let img = image::RgbImage::from_raw(
+        f.width() as u32,
+        f.height() as u32,
+        f.view().data().to_vec(),
+    )?;
+    let scale = (w as f32 / img.width() as f32).min(h as f32 / img.height() as f32);
+    let (sw, sh) = (
+        ((img.width() as f32 * scale) as u32).clamp(1, w),
+        ((img.height() as f32 * scale) as u32).clamp(1, h),
+    );
+    let small = image::imageops::resize(&img, sw, sh, image::imageops::FilterType::Triangle);
+    let mut out = image::RgbImage::from_pixel(w, h, image::Rgb([200, 200, 200]));
+    image::imageops::overlay(
+        &mut out,
+        &small,
+        i64::from((w - sw) / 2),
+        i64::from((h - sh) / 2),
+    );
     Frame::new(w as usize, h as usize, out.into_raw(), Duration::ZERO).ok()
 }
 

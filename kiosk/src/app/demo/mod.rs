@@ -134,6 +134,19 @@ impl Demo {
             ..Extras::default()
         }
     }
+
+    /// The citizen holds the newest printed receipt up to the camera (for the status page's
+    /// QR scan). Errors when nothing was printed yet.
+    pub fn hold_up_last_receipt(&self) -> anyhow::Result<()> {
+        let newest = std::fs::read_dir(&self.receipts_dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "png"))
+            .max()
+            .ok_or_else(|| anyhow::anyhow!("no receipt has been printed yet"))?;
+        let picture = drivers::camera::files::load_picture(&newest)?;
+        self.scene.hold_up(&picture)
+    }
 }
 
 /// `s` as a TOML basic string.

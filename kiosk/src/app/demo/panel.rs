@@ -72,11 +72,17 @@ impl Panel {
         let weak = window.as_weak();
         let d = demo.clone();
         sim.on_camera_sees(move |i| {
-            d.scene.set_who(match i {
-                0 => Who::Holder,
-                1 => Who::Someone,
-                _ => Who::Nobody,
-            });
+            match i {
+                0 => d.scene.set_who(Who::Holder),
+                1 => d.scene.set_who(Who::Someone),
+                3 => {
+                    if let Err(e) = d.hold_up_last_receipt() {
+                        tracing::warn!(error = %e, "demo: no receipt to hold up");
+                        return;
+                    }
+                }
+                _ => d.scene.set_who(Who::Nobody),
+            }
             if let Some(w) = weak.upgrade() {
                 w.global::<Sim>().set_camera(i);
             }

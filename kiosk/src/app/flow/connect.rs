@@ -141,10 +141,6 @@ pub(super) fn connect(flow: &Rc<Flow>, w: &AppWindow) {
         f.status_query(w, &n)
     });
     q.on_query(query);
-    let scan = bind(flow, w, |_, w, ()| {
-        // Scanning needs the camera in QR mode, which the kiosk does not have yet: the
-        // page asks for the number instead.
-        w.global::<StatusQuery>().set_state(ui::StatusState::Idle);
-    });
+    let scan = bind(flow, w, |f, w, ()| f.status_scan(w));
     q.on_scan(move || scan(()));
 }

@@ -187,6 +187,11 @@ impl Flow {
                     self.on_status(answer);
                 }
             }
+            FlowEvent::Scanned { query, result } => {
+                if query == self.state.borrow().query_no {
+                    self.on_scanned(result);
+                }
+            }
             FlowEvent::CatalogSwitched(catalog) => {
                 {
                     let mut st = self.state.borrow_mut();

@@ -1,5 +1,6 @@
 //! The end of a visit: submit (the storage thread queues and prints), receipt, rating, and
-//! the status query by receipt number. Split from `steps.rs`, which handles the steps before.
+//! the status query by receipt number or by the receipt's QR. Split from `steps.rs`, which
+//! handles the steps before.
 
 use slint::ComponentHandle;
 use ui::{App, AppWindow, ErrorKind, Page, ReceiptState, StatusResult, StatusState, SubmitStage};
@@ -7,7 +8,8 @@ use zeroize::Zeroizing;
 
 use super::{models, Flow};
 use crate::app::i18n::{tr, tr_args};
-use crate::app::workers::{LocalStatus, ReceiptJob, StorageCmd, Submitted};
+use crate::app::workers::face::FaceCmd;
+use crate::app::workers::{LocalStatus, ReceiptJob, ScanFailure, StorageCmd, Submitted};
 use crate::session::SubmitError;
 
 impl Flow {
@@ -168,6 +170,9 @@ impl Flow {
             q.set_state(StatusState::NotFound);
             return;
         }
+        if let Some(face) = &self.services.face {
+            face.send(FaceCmd::StopScan);
+        }
         let query = {
             let mut st = self.state.borrow_mut();
             st.query_no += 1;
@@ -177,6 +182,43 @@ impl Flow {
         self.services.storage.send(StorageCmd::Status {
             query,
             number: number.to_string(),
+        });
+    }
+
+    /// "Scan the receipt QR": the camera (owned by the face thread) looks for a receipt code.
+    pub(super) fn status_scan(&self, w: &AppWindow) {
+        let q = w.global::<ui::StatusQuery>();
+        let Some(face) = &self.services.face else {
+            q.set_state(StatusState::ScanFailed);
+            return;
+        };
+        let query = {
+            let mut st = self.state.borrow_mut();
+            st.query_no += 1;
+            st.query_no
+        };
+        q.set_number(Default::default());
+        q.set_state(StatusState::Scanning);
+        face.send(FaceCmd::Scan { query });
+    }
+
+    /// A scan's answer: a receipt number is looked up as if typed; otherwise the page asks
+    /// for the number.
+    pub(super) fn on_scanned(&self, result: Result<String, ScanFailure>) {
+        self.with_window(|w| {
+            let q = w.global::<ui::StatusQuery>();
+            match result {
+                Ok(number) => {
+                    q.set_number(number.as_str().into());
+                    self.status_query(w, &number);
+                }
+                Err(why) => {
+                    if let ScanFailure::Unavailable(e) = &why {
+                        tracing::warn!(error = %e, "status page: QR scan unavailable");
+                    }
+                    q.set_state(StatusState::ScanFailed);
+                }
+            }
         });
     }
 

@@ -2,12 +2,17 @@
 //! flow asks it to begin (with the card's photo blob) and to retry; it answers with the
 //! prompts the citizen should see and each attempt's outcome. The similarity score never
 //! leaves this thread's policy; frames and the card photo are wiped when dropped.
+//!
+//! The same thread owns the camera for the status page's QR scan (the citizen holds up the
+//! printed receipt): one owner, so a scan and a face check can never fight over the device.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
+use drivers::camera::qr::{scan_for_qr, ScanEnd};
 use drivers::camera::Camera;
 use drivers::device::{Device, DeviceState};
 use drivers::face::session::run_camera_attempt;
@@ -15,7 +20,8 @@ use drivers::face::{EngineConfig, FaceEngine, PolicyConfig, Prompt, RgbRef, Veri
 use drivers::idcard::{PhotoDecoder, PhotoDecoders};
 use zeroize::Zeroizing;
 
-use super::{EventSink, FaceUpdate, FlowEvent};
+use super::{EventSink, FaceUpdate, FlowEvent, ScanFailure};
+use crate::app::qr::receipt_number;
 
 /// What the flow asks of the face thread.
 pub enum FaceCmd {
@@ -26,9 +32,17 @@ pub enum FaceCmd {
     },
     /// The citizen pressed "try again".
     Retry { visit: u64 },
-    /// The visit ended: forget its reference.
+    /// The visit ended: forget its reference (and stop a scan).
     End,
+    /// The status page wants a receipt QR read; answered with [`FlowEvent::Scanned`].
+    Scan { query: u64 },
+    /// The citizen typed the number instead: stop looking.
+    StopScan,
 }
+
+/// How long the camera looks for a receipt QR before the page asks for the number instead
+/// (frame time, so a file camera in tests times out the same way).
+const SCAN_BUDGET: Duration = Duration::from_secs(20);
 
 /// Everything the face thread needs.
 pub struct FaceSetup {
@@ -90,7 +104,16 @@ fn run(setup: FaceSetup, rx: Receiver<FaceCmd>, sink: EventSink) {
         current: None,
         sink,
     };
-    while let Ok(cmd) = rx.recv() {
+    // A command that arrived during a scan and ended it, to be handled next.
+    let mut next: Option<FaceCmd> = None;
+    loop {
+        let cmd = match next.take() {
+            Some(c) => c,
+            None => match rx.recv() {
+                Ok(c) => c,
+                Err(_) => break,
+            },
+        };
         match cmd {
             FaceCmd::Begin { visit, photo } => {
                 st.current = None;
@@ -108,6 +131,8 @@ fn run(setup: FaceSetup, rx: Receiver<FaceCmd>, sink: EventSink) {
                 }
             }
             FaceCmd::End => st.current = None,
+            FaceCmd::Scan { query } => next = st.scan(query, &rx),
+            FaceCmd::StopScan => {}
         }
     }
 }
@@ -145,6 +170,50 @@ impl State {
             cam.enable()?;
         }
         Ok(())
+    }
+
+    /// Looks for a receipt QR until one is read, the budget passes, or another command
+    /// arrives (returned, to be handled next).
+    fn scan(&mut self, query: u64, rx: &Receiver<FaceCmd>) -> Option<FaceCmd> {
+        let tell = |sink: &EventSink, result| sink.send(FlowEvent::Scanned { query, result });
+        if let Err(e) = self.ready_camera() {
+            tell(
+                &self.sink,
+                Err(ScanFailure::Unavailable(format!("camera: {e:#}"))),
+            );
+            return None;
+        }
+        let mut interrupted = None;
+        let mut stop = || match rx.try_recv() {
+            Ok(FaceCmd::StopScan | FaceCmd::End) | Err(TryRecvError::Disconnected) => true,
+            Ok(other) => {
+                interrupted = Some(other);
+                true
+            }
+            Err(TryRecvError::Empty) => false,
+        };
+        let accept = |text: &str| receipt_number(text).is_some();
+        let end = scan_for_qr(&mut self.setup.camera, SCAN_BUDGET, &accept, &mut stop);
+        match end {
+            Ok(ScanEnd::Found(text)) => {
+                if let Some(number) = receipt_number(&text) {
+                    tracing::info!("status page: receipt QR read");
+                    tell(&self.sink, Ok(number));
+                }
+            }
+            Ok(ScanEnd::TimedOut) => {
+                tracing::info!("status page: no receipt QR seen");
+                tell(&self.sink, Err(ScanFailure::NothingSeen));
+            }
+            Ok(ScanEnd::Stopped) => {}
+            Err(e) => {
+                tell(
+                    &self.sink,
+                    Err(ScanFailure::Unavailable(format!("camera: {e:#}"))),
+                );
+            }
+        }
+        interrupted
     }
 
     /// The card photo's embedding as the reference of a new policy.

@@ -43,6 +43,11 @@ pub enum FlowEvent {
         query: u64,
         answer: Option<LocalStatus>,
     },
+    /// The camera read a receipt QR on the status page (the receipt number), or why not.
+    Scanned {
+        query: u64,
+        result: Result<String, ScanFailure>,
+    },
     /// A staged catalog was switched in at Home.
     CatalogSwitched(Arc<Catalog>),
     /// An answer for the diagnostics screen.
@@ -55,6 +60,15 @@ pub enum FaceUpdate {
     Prompt(Prompt),
     Outcome(AttemptOutcome),
     /// Face matching cannot run (models missing, camera gone, card photo unusable).
+    Unavailable(String),
+}
+
+/// Why a receipt QR scan gave no number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanFailure {
+    /// The camera looked for the whole budget and saw no receipt code.
+    NothingSeen,
+    /// No camera (none configured, unplugged, failed).
     Unavailable(String),
 }
 

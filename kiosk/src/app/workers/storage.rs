@@ -263,12 +263,7 @@ impl Worker {
     }
 
     fn qr_payload(&self, receipt_no: &str) -> String {
-        let base = self.setup.central_url.trim_end_matches('/');
-        if base.is_empty() {
-            receipt_no.to_string()
-        } else {
-            format!("{base}/v1/submissions/{receipt_no}")
-        }
+        crate::app::qr::payload(&self.setup.central_url, receipt_no)
     }
 
     /// Prints the receipt; false when there is no printer or it could not print (the
