@@ -1,5 +1,6 @@
 //! Search per keystroke: p50/p99 over the bundled catalog and a generated 100,000-matter one.
-//! Targets (one core): p99 <= 1 ms bundled, <= 10 ms at 100k.
+//! Targets (one core): p99 <= 1 ms bundled, <= 10 ms at 100k (p50 rows hold to the same
+//! bound). Peer: the same keystrokes answered by the linear scan the index replaced.
 //!
 //! The index is built whenever a catalog is loaded (start-up, and each signed update switched
 //! in), so its build time and memory are rows too. Their peer, measured in the same run, is
@@ -9,6 +10,7 @@
 use std::time::Instant;
 
 use super::{percentile, BenchRow};
+use crate::catalog::search::scan::LinearScan;
 use crate::catalog::search::EntryForms;
 use crate::catalog::{sample, Catalog, SearchIndex};
 
@@ -28,7 +30,7 @@ const QUERIES: &[&str] = &[
     "food licence",
 ];
 
-fn keystroke_latencies(index: &SearchIndex, rounds: usize) -> Vec<f64> {
+fn keystroke_latencies(search: impl Fn(&str) -> usize, rounds: usize) -> Vec<f64> {
     let mut samples = Vec::new();
     for _ in 0..rounds {
         for q in QUERIES {
@@ -36,7 +38,7 @@ fn keystroke_latencies(index: &SearchIndex, rounds: usize) -> Vec<f64> {
             for n in 1..=chars.len() {
                 let prefix: String = chars[..n].iter().collect();
                 let t = Instant::now();
-                let hits = index.search(&prefix, 20);
+                let hits = search(&prefix);
                 samples.push(t.elapsed().as_secs_f64() * 1000.0);
                 std::hint::black_box(hits);
             }
@@ -74,22 +76,29 @@ fn build(catalog: &Catalog, size: &str) -> (SearchIndex, Vec<BenchRow>) {
 }
 
 pub fn run(_config: &crate::config::Config) -> anyhow::Result<Vec<BenchRow>> {
-    let (bundled, mut rows) = build(&sample::generate()?, "673");
-    let (big, big_rows) = build(&sample::scaled(100_000)?, "100k");
+    let bundled_catalog = sample::generate()?;
+    let big_catalog = sample::scaled(100_000)?;
+    let (bundled, mut rows) = build(&bundled_catalog, "673");
+    let (big, big_rows) = build(&big_catalog, "100k");
     rows.extend(big_rows);
-    let small = keystroke_latencies(&bundled, 20);
-    let large = keystroke_latencies(&big, 20);
-    let (s50, s99) = (percentile(&small, 50.0), percentile(&small, 99.0));
-    let (l50, l99) = (percentile(&large, 50.0), percentile(&large, 99.0));
-    rows.extend([
-        BenchRow::new("catalog_search_keystroke_p50_673", s50, "ms"),
-        BenchRow::new("catalog_search_keystroke_p99_673", s99, "ms")
-            .peer("target 1 ms", 1.0)
-            .target("<= 1 ms", s99 <= 1.0),
-        BenchRow::new("catalog_search_keystroke_p50_100k", l50, "ms"),
-        BenchRow::new("catalog_search_keystroke_p99_100k", l99, "ms")
-            .peer("target 10 ms", 10.0)
-            .target("<= 10 ms", l99 <= 10.0),
-    ]);
+    for (size, catalog, index, target_ms, scan_rounds) in [
+        ("673", &bundled_catalog, &bundled, 1.0, 20),
+        ("100k", &big_catalog, &big, 10.0, 1),
+    ] {
+        let ours = keystroke_latencies(|q| index.search(q, 20).len(), 20);
+        // The peer: the same keystrokes ranked by a scan of every entry (fewer rounds at
+        // 100k, where one round is already thousands of samples' worth of work).
+        let scan = LinearScan::new(catalog);
+        let peer = keystroke_latencies(|q| scan.search(q, 20).len(), scan_rounds);
+        for p in [50.0, 99.0] {
+            let (v, pv) = (percentile(&ours, p), percentile(&peer, p));
+            rows.push(
+                BenchRow::new(&format!("catalog_search_keystroke_p{p}_{size}"), v, "ms")
+                    .peer("linear scan of every entry", pv)
+                    .target(&format!("<= {target_ms} ms"), v <= target_ms)
+                    .note("top 20 for each prefix of 12 typed queries; the scan ranks identically (property-tested)"),
+            );
+        }
+    }
     Ok(rows)
 }

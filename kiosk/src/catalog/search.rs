@@ -8,7 +8,7 @@
 //! `search_grams.rs`) only finds candidates in rank order, and every candidate is ranked by
 //! `Entry::rank`; `search_query.rs` stops as soon as no unread candidate can reach the
 //! results. So the index returns exactly what a scan of every entry would, and the tests
-//! (`search_tests.rs`) check that against the scan on random queries.
+//! (`search_tests.rs`) check that against the scan (`search_scan.rs`) on random queries.
 
 use pinyin::ToPinyin;
 use serde::Serialize;
@@ -21,6 +21,8 @@ mod build;
 mod grams;
 #[path = "search_query.rs"]
 mod query;
+#[path = "search_scan.rs"]
+pub mod scan;
 
 /// What a result is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

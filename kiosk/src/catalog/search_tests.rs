@@ -6,41 +6,9 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 
+use super::scan::LinearScan as Scan;
 use super::*;
 use crate::catalog::sample;
-
-/// The linear scan, kept only here as the definition the index must reproduce.
-struct Scan(Vec<Entry>);
-
-impl Scan {
-    fn new(catalog: &Catalog) -> Scan {
-        Scan(EntryForms::new(catalog).0)
-    }
-
-    fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
-        let q = normalize(query);
-        if q.is_empty() || limit == 0 {
-            return Vec::new();
-        }
-        let ascii = q.is_ascii();
-        let mut scored: Vec<(MatchTier, usize, usize, u8, usize)> = Vec::new();
-        for (i, e) in self.0.iter().enumerate() {
-            if let Some((tier, pos)) = e.rank(&q, ascii) {
-                let type_rank = e.entry_type.rank();
-                scored.push((tier, pos, e.name_zh.chars().count(), type_rank, i));
-            }
-        }
-        if scored.len() > limit {
-            scored.select_nth_unstable(limit - 1);
-            scored.truncate(limit);
-        }
-        scored.sort_unstable();
-        scored
-            .into_iter()
-            .map(|(tier, _, _, _, i)| self.0[i].hit(tier))
-            .collect()
-    }
-}
 
 struct Both {
     index: SearchIndex,
