@@ -237,6 +237,13 @@ pub struct MaintenanceConfig {
     pub pin_lockout_s: u64,
     /// Port of the Prometheus text endpoint on 127.0.0.1 (`GET /metrics`). 0: off.
     pub metrics_port: u16,
+    /// Where the diagnostics screen exports quarantined submissions (metadata and the
+    /// platform's reasons, no personal data). Relative: under `data_dir` (created when
+    /// missing). Absolute, e.g. a USB stick's mount point: it must exist.
+    pub export_dir: PathBuf,
+    /// Refuse to export unless `export_dir` is a mounted file system of its own (not the
+    /// empty mount-point folder on the kiosk's disk while the USB stick is out).
+    pub export_mount_required: bool,
 }
 
 impl Default for MaintenanceConfig {
@@ -246,6 +253,8 @@ impl Default for MaintenanceConfig {
             pin_max_failures: 5,
             pin_lockout_s: 15 * 60,
             metrics_port: 9464,
+            export_dir: PathBuf::from("exports"),
+            export_mount_required: false,
         }
     }
 }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::catalog::{verify_envelope, AdminKey};
 use super::faults::{BatchFault, Faults};
+use super::heartbeat;
 use super::http::{Request, Response};
 use super::store::{counter, Incoming, ItemResult, SimStore};
 
@@ -223,12 +224,16 @@ impl Platform {
         }
         // [ext] The optional `catalog` object (docs/central-api.md, "Heartbeat catalog").
         if let Some(catalog) = body.get("catalog") {
-            if let Err(why) = check_heartbeat_catalog(catalog) {
+            if let Err(why) = heartbeat::check_catalog(catalog) {
                 return Ok(respond(Response::error(
                     400,
                     &format!("heartbeat field 'catalog': {why}"),
                 )));
             }
+        }
+        // [ext] The optional maintenance members ("Heartbeat maintenance").
+        if let Err(why) = heartbeat::check_maintenance(&body) {
+            return Ok(respond(Response::error(400, &format!("heartbeat: {why}"))));
         }
         let text = body.to_string();
         if looks_like_id_number(&text) {
@@ -416,29 +421,3 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 #[path = "handlers_tests.rs"]
 mod tests;
-
-/// The heartbeat's optional `catalog` object, checked field by field (every field optional,
-/// unknown ones ignored, so later kiosks may add more).
-fn check_heartbeat_catalog(c: &Value) -> Result<(), String> {
-    let Some(obj) = c.as_object() else {
-        return Err("must be an object".into());
-    };
-    let is = |key: &str, ok: fn(&Value) -> bool| match obj.get(key) {
-        None | Some(Value::Null) => Ok(()),
-        Some(v) if ok(v) => Ok(()),
-        Some(_) => Err(format!("'{key}' has the wrong type")),
-    };
-    is("stale", Value::is_boolean)?;
-    is("expires_at", Value::is_string)?;
-    is("staged_version", Value::is_u64)?;
-    is("last_rollback", Value::is_object)?;
-    is("last_refusal", |v| {
-        v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
-    })?;
-    if let Some(r) = obj.get("last_rollback").and_then(Value::as_object) {
-        if !r.get("failed_version").is_some_and(Value::is_u64) {
-            return Err("'last_rollback.failed_version' is missing or not a number".into());
-        }
-    }
-    Ok(())
-}

@@ -5,7 +5,8 @@
 //! - `device-sim central init-pki DIR [--kiosk ID]...`: CA, server and client certificates,
 //!   admin token (`pki.rs`).
 //! - `device-sim central --listen ADDR --pki DIR --db FILE [faults]`: the server
-//!   (`server.rs` I/O, `http.rs` codec, `handlers.rs` endpoints, `store.rs` SQLite,
+//!   (`server.rs` I/O, `http.rs` codec, `handlers.rs` endpoints, `heartbeat.rs` what a
+//!   heartbeat may carry and what is kept of it, `store.rs` SQLite,
 //!   `faults.rs`, `catalog.rs` envelope checks, `x509.rs` kiosk id from the certificate).
 //! - `device-sim central stats --db FILE [--json]`: counters.
 //!
@@ -15,6 +16,7 @@
 pub mod catalog;
 pub mod faults;
 pub mod handlers;
+pub mod heartbeat;
 pub mod http;
 pub mod pki;
 #[cfg(test)]
@@ -31,9 +33,10 @@ use clap::Subcommand;
 
 pub use catalog::{load_admin_key, pae, AdminKey, CATALOG_PAYLOAD_TYPE};
 pub use faults::{FaultConfig, Faults, ScriptedFault};
+pub use heartbeat::{KioskSeen, SeenDevice};
 pub use pki::{init_pki, PkiPaths};
 pub use server::{Server, ServerConfig, ServerHandle};
-pub use store::{KioskSeen, Stats, StoredSubmission};
+pub use store::{Stats, StoredSubmission};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -189,6 +192,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         seen.catalog_staged_version
                             .map_or(String::new(), |v| format!(", {v} staged")),
                     );
+                    if seen.maintenance_mode == Some(true) {
+                        println!("  maintenance mode on");
+                    }
+                    for (name, d) in &seen.device_reports {
+                        println!(
+                            "  {name:<10} {}{}",
+                            d.state,
+                            d.last_error
+                                .as_ref()
+                                .map_or(String::new(), |e| format!(": {e}"))
+                        );
+                    }
+                    for w in &seen.warnings {
+                        println!("  warning: {w}");
+                    }
                 }
             }
             Ok(())

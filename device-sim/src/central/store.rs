@@ -9,6 +9,8 @@ use anyhow::Context;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
+pub use super::heartbeat::KioskSeen;
+
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS submissions (
     id          TEXT PRIMARY KEY,
@@ -108,48 +110,6 @@ pub struct Stats {
     pub catalog_version: Option<u64>,
     /// What each kiosk said in its last heartbeat.
     pub kiosks: BTreeMap<String, KioskSeen>,
-}
-
-/// A kiosk as its last heartbeat described it (the `catalog_*` fields come from the
-/// optional [ext] `catalog` object; `None` when the kiosk did not send it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct KioskSeen {
-    pub heartbeats: u64,
-    pub last_heartbeat_at: String,
-    pub catalog_version: Option<u64>,
-    pub catalog_stale: Option<bool>,
-    pub catalog_expires_at: Option<String>,
-    pub catalog_staged_version: Option<u64>,
-    pub catalog_rollback_failed_version: Option<u64>,
-    pub catalog_last_refusal: Vec<String>,
-}
-
-impl KioskSeen {
-    fn from_heartbeat(body: &serde_json::Value, heartbeats: u64, at: String) -> KioskSeen {
-        let c = body.get("catalog");
-        let field = |k: &str| c.and_then(|c| c.get(k));
-        KioskSeen {
-            heartbeats,
-            last_heartbeat_at: at,
-            catalog_version: body.get("catalog_version").and_then(|v| v.as_u64()),
-            catalog_stale: field("stale").and_then(|v| v.as_bool()),
-            catalog_expires_at: field("expires_at")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-            catalog_staged_version: field("staged_version").and_then(|v| v.as_u64()),
-            catalog_rollback_failed_version: field("last_rollback")
-                .and_then(|r| r.get("failed_version"))
-                .and_then(|v| v.as_u64()),
-            catalog_last_refusal: field("last_refusal")
-                .and_then(|v| v.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        }
-    }
 }
 
 pub struct SimStore {

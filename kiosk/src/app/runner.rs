@@ -23,6 +23,7 @@ use super::workers::storage::{receipt_prefix, StorageSetup};
 use super::workers::{EventSink, StorageWorker};
 use crate::config::Config;
 use crate::crypto::DataKey;
+use crate::maintenance::heartbeat::MaintenanceFacts;
 use crate::maintenance::{AppFacts, MetricsServer, SharedFacts, StatusCollector, SyncReport};
 use crate::session::Timeouts;
 use crate::store::Store;
@@ -45,6 +46,9 @@ pub struct Kiosk {
     pub window: AppWindow,
     pub flow: Rc<Flow>,
     pub sync: Option<crate::sync::SyncHandle>,
+    /// The app's live facts (device reports, sync), as the diagnostics screen, the metrics,
+    /// `app-state.json` and the heartbeat see them.
+    pub facts: SharedFacts,
     sync_thread: Option<std::thread::JoinHandle<()>>,
     _timer: slint::Timer,
     _metrics: Option<MetricsServer>,
@@ -100,6 +104,10 @@ impl Kiosk {
             Arc::new(|| {})
         };
         let (sink, events) = EventSink::new(wake);
+        // What only the running app knows (each device's report, the sync engine), for the
+        // diagnostics screen, `kiosk status`, the metrics endpoint and the heartbeat: the
+        // workers publish into it; it is written to `<data_dir>/app-state.json` every 10 s.
+        let facts = SharedFacts::new(AppFacts::new(crate::store::now_ms()));
 
         let handoff = crate::catalog::StagedHandoff::new();
         let storage = StorageWorker::start(
@@ -113,7 +121,7 @@ impl Kiosk {
                 receipt_prefix: receipt_prefix(&config.kiosk_id),
                 central_url: config.central.url.clone(),
                 config: config.clone(),
-                started_at_ms: crate::store::now_ms(),
+                facts: facts.clone(),
                 handoff: handoff.clone(),
             },
             sink.clone(),
@@ -128,6 +136,7 @@ impl Kiosk {
                 &config.devices.id_reader,
                 &counters,
                 sink.clone(),
+                facts.clone(),
             )?)
         };
         let face = face_worker(
@@ -136,6 +145,7 @@ impl Kiosk {
             extras.camera,
             extras.face_observer,
             sink.clone(),
+            &facts,
         )?;
 
         let (sync, sync_thread) = if config.central.url.is_empty() || extras.no_sync {
@@ -149,6 +159,11 @@ impl Kiosk {
                 crate::catalog::pull::CatalogPull::from_config(config)?
                     .with_handoff(handoff.clone()),
             ));
+            // The heartbeat carries the live maintenance facts (device reports, warnings).
+            engine.set_heartbeat_facts(Some(Arc::new(MaintenanceFacts::live(
+                config.clone(),
+                facts.clone(),
+            ))));
             let handle = engine.handle();
             (Some(handle), Some(engine.spawn_thread()?))
         };
@@ -171,9 +186,6 @@ impl Kiosk {
         );
         CURRENT.with(|c| *c.borrow_mut() = Rc::downgrade(&flow));
 
-        // What only the running app knows, for `kiosk status` and the metrics endpoint: kept
-        // in memory and written to `<data_dir>/app-state.json` every 10 s.
-        let facts = SharedFacts::new(AppFacts::new(crate::store::now_ms()));
         let metrics = if config.maintenance.metrics_port == 0 {
             None
         } else {
@@ -190,6 +202,7 @@ impl Kiosk {
         };
         let state_config = config.clone();
         let state_sync = sync.clone();
+        let state_facts = facts.clone();
         let mut next_save = Instant::now();
         // systemd (Type=notify): ready once the window exists, and the watchdog pinged from
         // the UI event loop itself, so a hung UI stops the pings and systemd restarts it.
@@ -208,13 +221,16 @@ impl Kiosk {
             if let Err(e) = notifier.ping_if_due(Instant::now()) {
                 tracing::warn!(error = %e, "watchdog ping failed");
             }
+            // The engine's progress at every tick (a lock and a copy), so the diagnostics
+            // screen and the metrics read it current; the file every 10 s.
+            if let Some(s) = &state_sync {
+                let now = crate::store::now_ms();
+                state_facts.set_sync(SyncReport::from_engine(&s.snapshot(), true), now);
+            }
             if Instant::now() >= next_save {
                 next_save = Instant::now() + Duration::from_secs(10);
                 let now = crate::store::now_ms();
-                if let Some(s) = &state_sync {
-                    facts.set_sync(SyncReport::from_engine(&s.snapshot(), true), now);
-                }
-                if let Err(e) = facts.save(&state_config, now) {
+                if let Err(e) = state_facts.save(&state_config, now) {
                     tracing::warn!(error = %format!("{e:#}"), "cannot write the app state file");
                 }
             }
@@ -223,6 +239,7 @@ impl Kiosk {
             window,
             flow,
             sync,
+            facts,
             sync_thread,
             _timer: timer,
             _metrics: metrics,
@@ -253,6 +270,7 @@ fn face_worker(
     camera: Option<Camera>,
     observer: Option<Arc<dyn Fn(Prompt) + Send + Sync>>,
     sink: EventSink,
+    facts: &SharedFacts,
 ) -> anyhow::Result<Option<FaceWorker>> {
     let cam = &config.devices.camera;
     let camera = match camera {
@@ -288,6 +306,7 @@ fn face_worker(
             camera,
             decoders: PhotoDecoders::from_config(&config.devices.id_reader.photo_decoder_command),
             observer,
+            facts: facts.clone(),
         },
         sink,
     )?;

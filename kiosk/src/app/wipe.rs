@@ -106,6 +106,10 @@ pub fn wipe(window: &AppWindow) {
     staff.set_devices(empty());
     staff.set_facts(empty());
     staff.set_action_result(none());
+    // The camera preview can show whoever stood in front of the kiosk.
+    staff.set_camera_picture(Image::default());
+    staff.set_camera_preview_on(false);
+    staff.set_camera_preview_note(none());
 
     let status = window.global::<StatusQuery>();
     status.set_number(none());

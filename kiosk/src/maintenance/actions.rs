@@ -1,5 +1,6 @@
 //! Staff actions of the diagnostics screen that are not a device call: retry or export the
-//! quarantined outbox entries, and the test card read's verdict. Each writes its audit row.
+//! quarantined outbox entries (into `maintenance.export_dir`), and the test card read's
+//! verdict. Each writes its audit row.
 //! (Test print, sync now, restart a device and the camera preview act on objects the app
 //! holds; the app records those with [`super::AuditLog::record`].)
 
@@ -10,6 +11,7 @@ use drivers::idcard::IdCard;
 use serde::Serialize;
 
 use super::audit::{AuditLog, Outcome, StaffAction};
+use crate::config::Config;
 use crate::outbox::{entries, EntryRow, EntryState};
 use crate::store::Store;
 
@@ -58,25 +60,112 @@ pub struct QuarantineExport {
     pub entries: Vec<EntryRow>,
 }
 
-/// Writes `quarantined-<kiosk>-<UTC time>.json` into `dir` (a USB stick, say) and returns
-/// its path. Written to a temporary name first and renamed, so a pulled stick never holds a
-/// half file under the final name.
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    pub path: PathBuf,
+    /// Quarantined entries in the file.
+    pub entries: usize,
+}
+
+impl Exported {
+    /// The file's name (what staff look for on the stick).
+    pub fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Writes `quarantined-<kiosk>-<UTC time>.json` into `dir` (a USB stick, say) and says where
+/// and how many. Written to a temporary name first and renamed, so a pulled stick never
+/// holds a half file under the final name. Audited, success or failure.
 pub fn export_quarantined(
     store: &Store,
     kiosk_id: &str,
     dir: &Path,
     now_ms: i64,
-) -> anyhow::Result<PathBuf> {
-    let result = write_export(store, kiosk_id, dir, now_ms);
+) -> anyhow::Result<Exported> {
+    audited_export(store, now_ms, || write_export(store, kiosk_id, dir, now_ms))
+}
+
+/// The export of the diagnostics screen: into the configured `maintenance.export_dir`,
+/// checked first ([`export_dir`]) so staff read why nothing was written.
+pub fn export_quarantined_to_config(
+    store: &Store,
+    config: &Config,
+    now_ms: i64,
+) -> anyhow::Result<Exported> {
+    audited_export(store, now_ms, || {
+        let dir = export_dir(config)?;
+        write_export(store, &config.kiosk_id, &dir, now_ms)
+    })
+}
+
+fn audited_export(
+    store: &Store,
+    now_ms: i64,
+    export: impl FnOnce() -> anyhow::Result<Exported>,
+) -> anyhow::Result<Exported> {
+    let result = export();
     let (outcome, detail) = match &result {
-        Ok((_, n)) => (Outcome::Success, format!("entries={n}")),
+        Ok(e) => (
+            Outcome::Success,
+            format!("entries={} file={}", e.entries, e.file_name()),
+        ),
         Err(e) => (
             Outcome::Failure,
             format!("error={}", first_words(&format!("{e:#}"))),
         ),
     };
     AuditLog::new(store).record(now_ms, StaffAction::ExportQuarantined, outcome, &detail)?;
-    result.map(|(path, _)| path)
+    result
+}
+
+/// The configured export folder, ready to write into. A relative `export_dir` lives under
+/// the data folder and is created; an absolute one (a USB stick's mount point) must exist,
+/// and with `export_mount_required` must be a mounted file system of its own, so a missing
+/// stick is reported instead of filling the mount-point folder on the kiosk's own disk.
+pub fn export_dir(config: &Config) -> anyhow::Result<PathBuf> {
+    let m = &config.maintenance;
+    let dir = config.data_path(&m.export_dir);
+    if m.export_dir.is_relative() {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the export folder {}", dir.display()))?;
+    } else if !dir.exists() {
+        anyhow::bail!(
+            "export folder {} not found: is the USB stick plugged in and mounted?",
+            dir.display()
+        );
+    }
+    anyhow::ensure!(
+        dir.is_dir(),
+        "export path {} is not a folder",
+        dir.display()
+    );
+    if m.export_mount_required && !is_mount_point(&dir) {
+        anyhow::bail!(
+            "export folder {} is not a mounted drive: is the USB stick plugged in and mounted?",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// A folder is a mount point when it sits on another device than its parent (or is `/`).
+fn is_mount_point(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(canonical) = dir.canonicalize() else {
+        return false;
+    };
+    let Some(parent) = canonical.parent() else {
+        return true;
+    };
+    match (std::fs::metadata(&canonical), std::fs::metadata(parent)) {
+        (Ok(a), Ok(b)) => a.dev() != b.dev(),
+        _ => false,
+    }
 }
 
 fn write_export(
@@ -84,7 +173,7 @@ fn write_export(
     kiosk_id: &str,
     dir: &Path,
     now_ms: i64,
-) -> anyhow::Result<(PathBuf, usize)> {
+) -> anyhow::Result<Exported> {
     let entries = entries::list(store, Some(EntryState::Quarantined), QUARANTINE_LIMIT)?;
     let n = entries.len();
     let stamp = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now_ms)
@@ -113,7 +202,7 @@ fn write_export(
     std::fs::write(&tmp, serde_json::to_vec_pretty(&export)?)
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot rename to {}", path.display()))?;
-    Ok((path, n))
+    Ok(Exported { path, entries: n })
 }
 
 /// An error's first few words for the audit detail (paths and codes, never data).

@@ -59,12 +59,13 @@ fn the_export_lists_quarantined_entries_without_personal_data() {
     let (_d, store, ids) = store_with(3, 2);
     let out = tempfile::tempdir().unwrap();
     let now = 1_800_000_000_000;
-    let path = export_quarantined(&store, "XH-0001", out.path(), now).unwrap();
+    let done = export_quarantined(&store, "XH-0001", out.path(), now).unwrap();
     assert_eq!(
-        path.file_name().unwrap().to_str().unwrap(),
+        done.file_name(),
         "quarantined-XH-0001-20270115T080000Z.json"
     );
-    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(done.entries, 2);
+    let text = std::fs::read_to_string(&done.path).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let entries = v["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
@@ -78,8 +79,73 @@ fn the_export_lists_quarantined_entries_without_personal_data() {
     let row = &AuditLog::new(&store).recent(1).unwrap()[0];
     assert_eq!(
         (row.action.as_str(), row.detail.as_str()),
-        ("export_quarantined", "entries=2")
+        (
+            "export_quarantined",
+            "entries=2 file=quarantined-XH-0001-20270115T080000Z.json"
+        )
     );
+}
+
+fn config_with(data: &Path, export_dir: &str, mount_required: bool) -> Config {
+    let mut c = Config {
+        kiosk_id: "XH-0001".into(),
+        data_dir: data.to_path_buf(),
+        ..Config::default()
+    };
+    c.maintenance.export_dir = export_dir.into();
+    c.maintenance.export_mount_required = mount_required;
+    c
+}
+
+#[test]
+fn the_default_export_folder_is_created_under_the_data_folder() {
+    let (d, store, _) = store_with(2, 2);
+    let config = config_with(d.path(), "exports", false);
+    let done = export_quarantined_to_config(&store, &config, 1_800_000_000_000).unwrap();
+    assert_eq!(done.entries, 2);
+    assert_eq!(done.path.parent().unwrap(), d.path().join("exports"));
+    assert!(done.path.is_file());
+}
+
+#[test]
+fn a_missing_or_unmounted_usb_folder_is_refused_with_its_reason_and_audited() {
+    let (d, store, _) = store_with(1, 1);
+    // An absolute folder that does not exist: the stick is not there; nothing is created.
+    let usb = d.path().join("media-usb");
+    let config = config_with(d.path(), usb.to_str().unwrap(), false);
+    let err = export_quarantined_to_config(&store, &config, 0).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("not found: is the USB stick plugged in"),
+        "{err:#}"
+    );
+    assert!(
+        !usb.exists(),
+        "the export must not create a mount point's folder"
+    );
+    let row = &AuditLog::new(&store).recent(1).unwrap()[0];
+    assert_eq!(
+        (row.action.as_str(), row.outcome.as_str()),
+        ("export_quarantined", "failure")
+    );
+    assert!(row.detail.contains("not found"), "{}", row.detail);
+
+    // The folder exists but is a plain folder on the kiosk's disk (the empty mount point).
+    std::fs::create_dir(&usb).unwrap();
+    let strict = config_with(d.path(), usb.to_str().unwrap(), true);
+    let err = export_quarantined_to_config(&store, &strict, 0).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("is not a mounted drive"),
+        "{err:#}"
+    );
+    assert_eq!(std::fs::read_dir(&usb).unwrap().count(), 0);
+    // Without the mount rule the same folder takes the export.
+    let done = export_quarantined_to_config(&store, &config, 0).unwrap();
+    assert_eq!(
+        (done.entries, done.path.parent().unwrap()),
+        (1, usb.as_path())
+    );
+    // `/` is a mount point of its own (the rule accepts real mounts).
+    assert!(super::is_mount_point(Path::new("/")));
 }
 
 #[test]

@@ -40,7 +40,7 @@ pub struct StatusReport {
 impl StatusReport {
     /// Device states in the heartbeat's words (`docs/central-api.md`: `"printer":
     /// "paper_near_end"`): `ok` for idle or busy, else the state; for the printer, a paper or
-    /// cover problem wins. The app hands these to `SyncHandle::set_device_state`.
+    /// cover problem wins. The heartbeat takes them through `maintenance::heartbeat`.
     pub fn heartbeat_devices(&self) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, String> = self
             .devices

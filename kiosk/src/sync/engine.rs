@@ -101,6 +101,8 @@ pub struct SyncEngine {
     pub(super) shared: Arc<Shared>,
     pub(super) rng: StdRng,
     pub(super) catalog: Option<Arc<Mutex<Box<dyn CatalogSink>>>>,
+    /// The heartbeat's [ext] maintenance facts (`sync::heartbeat`).
+    pub(super) heartbeat_facts: Option<Arc<dyn super::heartbeat::HeartbeatFacts>>,
     pub(super) started: Instant,
     /// The platform asked for quiet until then (ms since the epoch; 0: no request).
     pub(super) retry_after_until_ms: i64,
@@ -137,6 +139,11 @@ impl SyncEngine {
             shared: Arc::new(Shared::new()),
             rng: StdRng::from_entropy(),
             catalog: None,
+            // Outside the app the facts come from the app's state file; the app replaces
+            // this with its live facts.
+            heartbeat_facts: Some(Arc::new(
+                crate::maintenance::heartbeat::MaintenanceFacts::from_state_file(config.clone()),
+            )),
             started: Instant::now(),
             retry_after_until_ms: 0,
         })

@@ -270,12 +270,18 @@ fn error_detail(body: &[u8]) -> String {
 /// The heartbeat's outbox part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeartbeatOutbox {
+    /// Waiting to be sent, in flight included.
     pub pending: u64,
     pub quarantined: u64,
     pub oldest_pending_s: Option<u64>,
+    /// [ext] Of `pending`, those sent and not yet answered ("Heartbeat maintenance").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<u64>,
 }
 
-/// `POST /v1/heartbeat`. Only counts, versions and device states: no personal data, ever.
+/// `POST /v1/heartbeat`. Only counts, versions, codes and device states: no personal data,
+/// ever. Every `[ext]` field is optional and left out when `None`, so a heartbeat without
+/// them is exactly the contract's and a platform that ignores unknown fields keeps working.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Heartbeat {
     pub kiosk_id: String,
@@ -285,10 +291,34 @@ pub struct Heartbeat {
     pub devices: BTreeMap<String, String>,
     pub uptime_s: u64,
     /// [ext] The catalog's staleness, staged version, last rollback and last refusal
-    /// (`docs/central-api.md`, "Heartbeat catalog"). Optional: left out when `None`, so the
-    /// body is then exactly the contract's.
+    /// (`docs/central-api.md`, "Heartbeat catalog").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog: Option<HeartbeatCatalog>,
+    /// [ext] Citizens see "under maintenance" ("Heartbeat maintenance").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance_mode: Option<bool>,
+    /// [ext] Bytes still free for the kiosk's data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk_free_bytes: Option<u64>,
+    /// [ext] What staff on site would be told to look at, most urgent first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<String>>,
+    /// [ext] Each device as the running kiosk sees it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_reports: Option<BTreeMap<String, HeartbeatDevice>>,
+}
+
+/// [ext] One device in the heartbeat: its state, last error and `check_health` text (device
+/// words, bounded and scrubbed of anything shaped like an ID number), its counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HeartbeatDevice {
+    /// `closed`, `idle`, `busy`, `error`.
+    pub state: String,
+    pub last_error: Option<String>,
+    pub health: Option<String>,
+    pub counters: BTreeMap<String, u64>,
+    /// When the kiosk last looked (RFC 3339 UTC); `null` when it never did.
+    pub observed_at: Option<String>,
 }
 
 pub fn encode_heartbeat(hb: &Heartbeat) -> anyhow::Result<Vec<u8>> {

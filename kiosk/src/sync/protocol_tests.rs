@@ -205,6 +205,7 @@ fn heartbeat_is_the_contract_shape() {
             pending: 12,
             quarantined: 0,
             oldest_pending_s: Some(3600),
+            in_flight: None,
         },
         devices: BTreeMap::from([
             ("camera".to_string(), "ok".to_string()),
@@ -213,6 +214,10 @@ fn heartbeat_is_the_contract_shape() {
         ]),
         uptime_s: 86400,
         catalog: None,
+        maintenance_mode: None,
+        disk_free_bytes: None,
+        warnings: None,
+        device_reports: None,
     };
     // Without the [ext] catalog object the body is exactly the contract's example.
     assert_eq!(
@@ -250,6 +255,41 @@ fn heartbeat_is_the_contract_shape() {
             r#""staged_version":18,"last_rollback":{"at":"2026-11-27T03:00:00Z","#,
             r#""failed_version":16,"restored_version":15,"code":"changed_on_disk"},"#,
             r#""last_refusal":["bad_signature"]}}"#
+        )
+    );
+    // With the [ext] maintenance members: the contract's fields unchanged, `in_flight` added
+    // to `outbox`, the rest after `uptime_s` (docs/central-api.md "Heartbeat maintenance").
+    let with_maintenance = Heartbeat {
+        outbox: HeartbeatOutbox {
+            in_flight: Some(2),
+            ..hb.outbox.clone()
+        },
+        maintenance_mode: Some(false),
+        disk_free_bytes: Some(1_073_741_824),
+        warnings: Some(vec!["printer: paper near end".into()]),
+        device_reports: Some(BTreeMap::from([(
+            "printer".to_string(),
+            HeartbeatDevice {
+                state: "idle".into(),
+                last_error: None,
+                health: Some("printer tcp:127.0.0.1:9100: online, paper near end".into()),
+                counters: BTreeMap::from([("prints_ok".to_string(), 3)]),
+                observed_at: Some("2026-11-27T03:00:00Z".into()),
+            },
+        )])),
+        ..hb.clone()
+    };
+    assert_eq!(
+        String::from_utf8(encode_heartbeat(&with_maintenance).unwrap()).unwrap(),
+        concat!(
+            r#"{"kiosk_id":"XH-0001","app_version":"0.3.0","catalog_version":17,"#,
+            r#""outbox":{"pending":12,"quarantined":0,"oldest_pending_s":3600,"in_flight":2},"#,
+            r#""devices":{"camera":"ok","id_reader":"ok","printer":"paper_near_end"},"#,
+            r#""uptime_s":86400,"maintenance_mode":false,"disk_free_bytes":1073741824,"#,
+            r#""warnings":["printer: paper near end"],"device_reports":{"printer":{"#,
+            r#""state":"idle","last_error":null,"#,
+            r#""health":"printer tcp:127.0.0.1:9100: online, paper near end","#,
+            r#""counters":{"prints_ok":3},"observed_at":"2026-11-27T03:00:00Z"}}}"#
         )
     );
     assert_eq!(decode_heartbeat_response(200, None, b"{}", now()), Ok(()));

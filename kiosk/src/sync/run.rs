@@ -9,11 +9,10 @@ use serde::Serialize;
 
 use super::engine::{PushReport, SyncEngine};
 use super::progress::SyncState;
-use super::protocol::{self, CatalogAnswer, Heartbeat, HeartbeatOutbox};
-use crate::catalog::update::{self, HeartbeatCatalog};
+use super::protocol::{self, CatalogAnswer};
 use crate::outbox::entries;
 use crate::outbox::OutboxStatus;
-use crate::store::{now_ms, CatalogSlot};
+use crate::store::now_ms;
 
 /// Retention runs this often while the engine runs.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
@@ -22,8 +21,6 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 const WAL_EVERY: Duration = Duration::from_secs(30);
 /// After a local error (disk full, database busy), wait this long before trying again.
 const LOCAL_ERROR_PAUSE: Duration = Duration::from_secs(5);
-/// The heartbeat reply is `{}`.
-const MAX_SMALL_RESPONSE: usize = 64 * 1024;
 
 /// What one `kiosk sync once` did.
 #[derive(Debug, Clone, Serialize)]
@@ -69,69 +66,6 @@ impl SyncEngine {
             next_attempt_at,
             outbox,
         }
-    }
-
-    /// `POST /v1/heartbeat` with counts, versions and device states only.
-    pub async fn heartbeat(&mut self) -> Result<(), String> {
-        let grace_s = self.catalog_grace_s;
-        let facts = self
-            .with_store(move |s| {
-                let st = crate::outbox::status(s)?;
-                let catalog = s.catalog_info(CatalogSlot::Active)?.map_or(0, |r| r.version);
-                // [ext] staleness, staged version, last rollback and refusal (no free text).
-                let health = match update::catalog_health(s, chrono::Utc::now(), grace_s) {
-                    Ok(h) => Some(HeartbeatCatalog::from(&h)),
-                    Err(e) => {
-                        tracing::warn!(error = %format!("{e:#}"), "catalog health unreadable; heartbeat sent without it");
-                        None
-                    }
-                };
-                Ok((st, catalog, health))
-            })
-            .await;
-        let (st, catalog_version, catalog) = facts.map_err(|e| format!("{e:#}"))?;
-        let devices = self
-            .shared
-            .devices
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let hb = Heartbeat {
-            kiosk_id: self.kiosk_id.clone(),
-            app_version: env!("CARGO_PKG_VERSION").to_string(),
-            catalog_version,
-            outbox: HeartbeatOutbox {
-                pending: st.pending + st.in_flight,
-                quarantined: st.quarantined,
-                oldest_pending_s: st.oldest_pending_s,
-            },
-            devices,
-            uptime_s: self.started.elapsed().as_secs(),
-            catalog,
-        };
-        let body = protocol::encode_heartbeat(&hb).map_err(|e| e.to_string())?;
-        let result = match self
-            .transport
-            .post_json("/v1/heartbeat", body, MAX_SMALL_RESPONSE)
-            .await
-        {
-            Ok(r) => protocol::decode_heartbeat_response(
-                r.status,
-                r.retry_after.as_deref(),
-                &r.body,
-                chrono::Utc::now(),
-            )
-            .map_err(|(e, _)| e),
-            Err(e) => Err(format!("{e:#}")),
-        };
-        self.shared.update(|p| match &result {
-            Ok(()) => {
-                p.counters.heartbeats_ok += 1;
-                p.last_heartbeat_ms = Some(now_ms());
-            }
-            Err(_) => p.counters.heartbeats_failed += 1,
-        });
-        result
     }
 
     /// `GET /v1/catalog?have=N` through the catalog hook; without a hook, nothing.

@@ -219,7 +219,7 @@ staff-test-print = Test print
 staff-test-card = Test card read
 staff-sync-now = Sync now
 staff-retry = Retry quarantined
-staff-restart = Restart devices
+staff-restart = Restart device
 staff-maintenance = Maintenance mode
 staff-leave = Leave
 staff-done = Done: { $what }
@@ -236,3 +236,18 @@ staff-network = Network
 staff-disk = Disk
 staff-version = Version · uptime
 staff-warning = Warning
+staff-export = Export quarantined
+staff-exported = Exported { $count } quarantined item(s) to { $file } in { $dir }.
+staff-restart-printer = Restart printer
+staff-restart-reader = Restart card reader
+staff-restart-camera = Restart camera
+staff-restarting = Restarting { $device }…
+staff-camera-preview = Camera preview
+staff-preview-starting = Starting the camera…
+staff-preview-no-camera = No camera is configured.
+staff-preview-no-face = No face in view
+staff-preview-faces = { $n ->
+    [one] 1 face in view
+   *[other] { $n } faces in view
+}
+staff-preview-failed = The camera stopped: { $error }

@@ -127,12 +127,18 @@ pub(super) fn connect(flow: &Rc<Flow>, w: &AppWindow) {
     s.on_sync_now(move || sync(()));
     let retry = bind(flow, w, |f, _, ()| f.staff_cmd(StaffCmd::Retry));
     s.on_retry_quarantined(move || retry(()));
-    let restart = bind(flow, w, |f, _, ()| f.staff_cmd(StaffCmd::Restart));
-    s.on_restart_devices(move || restart(()));
+    let export = bind(flow, w, |f, w, ()| f.export_quarantined(w));
+    s.on_export_quarantined(move || export(()));
+    let restart = bind(flow, w, |f, w, device: slint::SharedString| {
+        f.restart_device(w, &device)
+    });
+    s.on_restart_device(restart);
     let mode = bind(flow, w, |f, _, on: bool| {
         f.staff_cmd(StaffCmd::Maintenance(on))
     });
     s.on_maintenance(mode);
+    let preview = bind(flow, w, |f, _, on: bool| f.camera_preview(on));
+    s.on_camera_preview(preview);
     let leave = bind(flow, w, |f, _, ()| f.leave_diagnostics());
     s.on_leave(move || leave(()));
 

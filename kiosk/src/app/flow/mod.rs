@@ -10,6 +10,7 @@
 mod connect;
 pub mod models;
 mod outcome;
+mod preview;
 mod staff;
 mod steps;
 
@@ -55,6 +56,8 @@ pub(crate) struct State {
     visit_no: u64,
     /// Number of the last status query.
     query_no: u64,
+    /// Number of the last camera preview asked for on the diagnostics screen.
+    preview_no: u64,
     form: Option<Rc<VecModel<FormField>>>,
     /// Fields whose problem the citizen should see now (after an edit or a "Next").
     shown_errors: std::collections::BTreeSet<String>,
@@ -104,6 +107,7 @@ impl Flow {
                 locale: i18n::DEFAULT_LOCALE.to_string(),
                 visit_no: 0,
                 query_no: 0,
+                preview_no: 0,
                 form: None,
                 shown_errors: Default::default(),
                 card_failures: 0,
@@ -192,6 +196,7 @@ impl Flow {
                     self.on_scanned(result);
                 }
             }
+            FlowEvent::Preview { tag, update } => self.on_preview(tag, update),
             FlowEvent::CatalogSwitched(catalog) => {
                 {
                     let mut st = self.state.borrow_mut();

@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 
 use super::{models, Flow};
 use crate::app::i18n::{tr, tr_args};
+use crate::app::workers::face::FaceCmd;
 use crate::app::workers::staff::{StaffAnswer, StaffCmd};
 use crate::app::workers::StorageCmd;
 use crate::maintenance::audit::StaffAction;
@@ -130,6 +131,47 @@ impl Flow {
         self.state.borrow_mut().staff.last_refresh = None;
     }
 
+    /// "Export quarantined": the storage thread writes the file into the configured folder
+    /// and answers with its name and count, or the reason (no USB stick, read-only...).
+    pub(super) fn export_quarantined(&self, w: &AppWindow) {
+        if !self.state.borrow().staff.unlocked {
+            return;
+        }
+        w.global::<Staff>().set_action_result(Default::default());
+        self.services.storage.send(staff(StaffCmd::Export));
+    }
+
+    /// "Restart printer" / "Restart card reader": the device's owner closes and reopens it
+    /// (the storage thread the printer, the card worker the reader) and answers.
+    pub(super) fn restart_device(&self, w: &AppWindow, device: &str) {
+        if !self.state.borrow().staff.unlocked {
+            return;
+        }
+        let locale = self.locale();
+        w.global::<Staff>()
+            .set_action_result(tr_args(&locale, "staff-restarting", &[("device", device)]).into());
+        match device {
+            "printer" => self.services.storage.send(staff(StaffCmd::RestartPrinter)),
+            "id_reader" => match &self.services.card {
+                Some(card) => card.restart(),
+                None => self.on_staff(StaffAnswer::Restarted {
+                    device: device.into(),
+                    ok: false,
+                    detail: "no ID card reader configured (devices.id_reader.port)".into(),
+                }),
+            },
+            "camera" => match &self.services.face {
+                Some(face) => face.send(FaceCmd::Restart),
+                None => self.on_staff(StaffAnswer::Restarted {
+                    device: device.into(),
+                    ok: false,
+                    detail: "no camera configured (devices.camera.source)".into(),
+                }),
+            },
+            other => tracing::warn!(device = other, "restart asked for an unknown device"),
+        }
+    }
+
     pub(super) fn test_card(&self, w: &AppWindow) {
         if !self.state.borrow().staff.unlocked {
             return;
@@ -200,6 +242,7 @@ impl Flow {
             StaffAction::SyncNow => tr(&locale, "staff-sync-now"),
             StaffAction::RetryQuarantined => tr(&locale, "staff-retry"),
             StaffAction::RestartDevice => tr(&locale, "staff-restart"),
+            StaffAction::ExportQuarantined => tr(&locale, "staff-export"),
             StaffAction::MaintenanceModeOn | StaffAction::MaintenanceModeOff => {
                 tr(&locale, "staff-maintenance")
             }
@@ -258,6 +301,30 @@ impl Flow {
             }
             StaffAnswer::Done(action, ok, detail) => {
                 self.show_result(&w, action, ok, &detail);
+                self.state.borrow_mut().staff.last_refresh = None;
+            }
+            StaffAnswer::Exported { file, dir, entries } => {
+                let text = tr_args(
+                    &locale,
+                    "staff-exported",
+                    &[
+                        ("count", &entries.to_string()),
+                        ("file", &file),
+                        ("dir", &dir),
+                    ],
+                );
+                s.set_action_result(text.into());
+                self.state.borrow_mut().staff.last_refresh = None;
+            }
+            StaffAnswer::Restarted { device, ok, detail } => {
+                // A device worker did it; the storage thread writes the audit line.
+                let detail = format!("{device}: {detail}");
+                self.services.storage.send(staff(StaffCmd::Audit(
+                    StaffAction::RestartDevice,
+                    ok,
+                    detail.clone(),
+                )));
+                self.show_result(&w, StaffAction::RestartDevice, ok, &detail);
                 self.state.borrow_mut().staff.last_refresh = None;
             }
             StaffAnswer::MaintenanceMode(on) => {
@@ -338,10 +405,18 @@ fn staff_facts(r: &StatusReport, locale: &str) -> (Vec<StaffFact>, Vec<StaffFact
         ),
         o.quarantined == 0,
     )];
+    // One short line each (the export has the full records): seq, matter, code: reason.
     for q in &r.outbox.quarantined_items {
         facts.push(fact(
             tr(locale, "staff-quarantined"),
-            serde_json::to_string(q).unwrap_or_default(),
+            format!(
+                "#{} · {} · {}: {} · {}",
+                q.seq,
+                q.matter_code,
+                q.reject_code.as_deref().unwrap_or("-"),
+                q.reason.as_deref().unwrap_or("-"),
+                q.id
+            ),
             false,
         ));
     }

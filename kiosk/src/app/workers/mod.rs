@@ -6,6 +6,8 @@
 
 pub mod card;
 pub mod face;
+pub mod preview;
+pub mod printer;
 pub mod staff;
 pub mod storage;
 
@@ -48,6 +50,11 @@ pub enum FlowEvent {
         query: u64,
         result: Result<String, ScanFailure>,
     },
+    /// The diagnostics screen's camera preview.
+    Preview {
+        tag: u64,
+        update: PreviewUpdate,
+    },
     /// A staged catalog was switched in at Home.
     CatalogSwitched(Arc<Catalog>),
     /// An answer for the diagnostics screen.
@@ -70,6 +77,14 @@ pub enum ScanFailure {
     NothingSeen,
     /// No camera (none configured, unplugged, failed).
     Unavailable(String),
+}
+
+/// The camera preview's progress.
+#[derive(Debug)]
+pub enum PreviewUpdate {
+    Frame(preview::PreviewFrame),
+    /// The preview stopped: asked to, its time ran out, or the camera failed (why).
+    Ended(Option<String>),
 }
 
 /// A visit's submissions as queued.

@@ -1,17 +1,19 @@
 //! The staff's diagnostics work on the storage thread (it owns the store and the printer):
 //! the PIN check with its lockout (Argon2 is slow on purpose, so never on the UI thread),
-//! the status report, a test print, retrying quarantined items, maintenance mode, and the
-//! audit log line for each. Nothing here touches personal data.
+//! the status report, a test print, restarting the printer, retrying and exporting
+//! quarantined items, maintenance mode, and the audit log line for each. Nothing here
+//! touches personal data.
 
 use drivers::printer::{standard_receipt, JobOutcome, ReceiptInput};
 use zeroize::Zeroizing;
 
+use super::printer::PrinterSlot;
 use crate::config::Config;
-use crate::maintenance::app_state::AppFacts;
 use crate::maintenance::audit::{AuditLog, Outcome, StaffAction};
 use crate::maintenance::collect::{build, Facts};
 use crate::maintenance::gate::{PinCheck, StaffGate};
 use crate::maintenance::report::StatusReport;
+use crate::maintenance::SharedFacts;
 use crate::store::{now_ms, Store};
 
 /// What the diagnostics screen asks for.
@@ -20,10 +22,13 @@ pub enum StaffCmd {
     Report,
     TestPrint,
     Retry,
+    /// Export the quarantined items into `maintenance.export_dir`.
+    Export,
     Maintenance(bool),
-    /// Close and reopen the printer (handled by the storage thread, which owns it).
-    Restart,
-    /// Record an action done elsewhere (sync now, test card read, restart, leave).
+    /// Close and reopen the printer (handled by the storage thread, which owns it; the
+    /// card reader is restarted by its own worker).
+    RestartPrinter,
+    /// Record an action done elsewhere (sync now, test card read, reader restart, leave).
     Audit(StaffAction, bool, String),
 }
 
@@ -35,11 +40,25 @@ pub enum StaffAnswer {
     /// An action's result: which, whether it worked, and a short detail (no personal data).
     Done(StaffAction, bool, String),
     MaintenanceMode(bool),
+    /// The quarantined items were written: the file's name, its folder and how many.
+    Exported {
+        file: String,
+        dir: String,
+        entries: usize,
+    },
+    /// A device worker closed and reopened its device (not yet audited: the flow has the
+    /// storage thread write the line).
+    Restarted {
+        device: String,
+        ok: bool,
+        detail: String,
+    },
 }
 
 pub(super) struct StaffDesk {
     pub config: Config,
-    pub started_at_ms: i64,
+    /// The running app's facts (devices, sync) for the report.
+    pub facts: SharedFacts,
 }
 
 impl StaffDesk {
@@ -58,7 +77,7 @@ impl StaffDesk {
         &self,
         cmd: StaffCmd,
         store: &mut Store,
-        print: &mut dyn FnMut(&drivers::printer::Receipt) -> Result<JobOutcome, String>,
+        printer: &mut PrinterSlot,
     ) -> Option<StaffAnswer> {
         match cmd {
             StaffCmd::Pin(pin) => {
@@ -79,7 +98,9 @@ impl StaffDesk {
                 }
             }
             StaffCmd::Report => {
-                let facts = Facts::Live(AppFacts::new(self.started_at_ms));
+                // The printer's health as of now (the other devices' workers publish theirs).
+                printer.look();
+                let facts = Facts::Live(self.facts.snapshot());
                 match build(
                     &self.config,
                     store,
@@ -108,7 +129,7 @@ impl StaffDesk {
                     id_number: "",
                     qr_payload: &no,
                 });
-                let (ok, detail) = match print(&receipt) {
+                let (ok, detail) = match printer.print(&receipt) {
                     Ok(JobOutcome::Printed) => (true, format!("{no} printed")),
                     Ok(other) => (false, format!("{no}: {other:?}")),
                     Err(e) => (false, e),
@@ -117,13 +138,36 @@ impl StaffDesk {
                 Some(StaffAnswer::Done(StaffAction::TestPrint, ok, detail))
             }
             StaffCmd::Retry => {
+                // retry_quarantined writes its own audit line (with the counts).
                 let r = crate::maintenance::actions::retry_quarantined(store, now_ms());
                 let (ok, detail) = match r {
                     Ok(n) => (true, format!("{n} item(s) queued again")),
                     Err(e) => (false, format!("{e:#}")),
                 };
-                self.audit(store, StaffAction::RetryQuarantined, ok, &detail);
                 Some(StaffAnswer::Done(StaffAction::RetryQuarantined, ok, detail))
+            }
+            StaffCmd::Export => {
+                // Audited inside, success or failure (with the reason's first words).
+                let r = crate::maintenance::actions::export_quarantined_to_config(
+                    store,
+                    &self.config,
+                    now_ms(),
+                );
+                Some(match r {
+                    Ok(done) => StaffAnswer::Exported {
+                        file: done.file_name(),
+                        dir: done
+                            .path
+                            .parent()
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_default(),
+                        entries: done.entries,
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), "export of quarantined items failed");
+                        StaffAnswer::Done(StaffAction::ExportQuarantined, false, format!("{e:#}"))
+                    }
+                })
             }
             StaffCmd::Maintenance(on) => {
                 let action = if on {
@@ -143,7 +187,15 @@ impl StaffDesk {
                     }
                 }
             }
-            StaffCmd::Restart => None,
+            StaffCmd::RestartPrinter => {
+                let (ok, detail) = match printer.restart() {
+                    Ok(d) => (true, d),
+                    Err(e) => (false, e),
+                };
+                let detail = format!("{}: {detail}", super::printer::NAME);
+                self.audit(store, StaffAction::RestartDevice, ok, &detail);
+                Some(StaffAnswer::Done(StaffAction::RestartDevice, ok, detail))
+            }
             StaffCmd::Audit(action, ok, detail) => {
                 self.audit(store, action, ok, &detail);
                 None

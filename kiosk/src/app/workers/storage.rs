@@ -7,10 +7,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use drivers::device::{CounterFile, SharedCounters};
-use drivers::printer::{
-    standard_receipt, JobOutcome, PrintLedger, Printer, PrinterOptions, ReceiptInput, Target,
-};
+use drivers::printer::{standard_receipt, JobOutcome, ReceiptInput};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -79,7 +76,9 @@ pub struct StorageSetup {
     pub central_url: String,
     /// For the diagnostics screen (PIN policy, status report).
     pub config: crate::config::Config,
-    pub started_at_ms: i64,
+    /// The running app's facts: the printer's reports go in, the diagnostics report reads
+    /// them (with the other workers' devices and the sync engine).
+    pub facts: crate::maintenance::SharedFacts,
     /// The catalog the sync engine parsed when it staged it (the switch is a pointer flip).
     pub handoff: crate::catalog::StagedHandoff,
 }
@@ -133,14 +132,20 @@ pub fn receipt_prefix(kiosk_id: &str) -> String {
 
 struct Worker {
     setup: StorageSetup,
-    printer: Option<Printer>,
+    printer: super::printer::PrinterSlot,
     sink: EventSink,
 }
 
 fn run(setup: StorageSetup, rx: Receiver<StorageCmd>, sink: EventSink) {
+    let printer = super::printer::PrinterSlot::new(
+        setup.printer.clone(),
+        setup.ledger_path.clone(),
+        setup.counters_dir.clone(),
+        setup.facts.clone(),
+    );
     let mut w = Worker {
         setup,
-        printer: None,
+        printer,
         sink,
     };
     while let Ok(cmd) = rx.recv() {
@@ -172,39 +177,9 @@ fn run(setup: StorageSetup, rx: Receiver<StorageCmd>, sink: EventSink) {
             StorageCmd::Staff(cmd) => {
                 let desk = super::staff::StaffDesk {
                     config: w.setup.config.clone(),
-                    started_at_ms: w.setup.started_at_ms,
+                    facts: w.setup.facts.clone(),
                 };
-                let (slot, setup) = (&mut w.printer, &mut w.setup);
-                let target = setup.printer.clone();
-                let (ledger, counters) = (setup.ledger_path.clone(), setup.counters_dir.clone());
-                if let super::staff::StaffCmd::Restart = cmd {
-                    // Close and reopen the printer (the reader's poller reopens on its own).
-                    *slot = None;
-                    let (ok, detail) = match connect_printer(&target, &ledger, &counters) {
-                        Ok(p) => {
-                            *slot = Some(p);
-                            (true, "printer reopened".to_string())
-                        }
-                        Err(e) => (false, e),
-                    };
-                    let cmd = super::staff::StaffCmd::Audit(
-                        crate::maintenance::audit::StaffAction::RestartDevice,
-                        ok,
-                        detail.clone(),
-                    );
-                    let _ = desk.handle(cmd, &mut setup.store, &mut |_| Err(String::new()));
-                    w.sink
-                        .send(FlowEvent::Staff(super::staff::StaffAnswer::Done(
-                            crate::maintenance::audit::StaffAction::RestartDevice,
-                            ok,
-                            detail,
-                        )));
-                    continue;
-                }
-                let mut print = |r: &drivers::printer::Receipt| {
-                    print_with(slot, &target, &ledger, &counters, r)
-                };
-                if let Some(answer) = desk.handle(cmd, &mut setup.store, &mut print) {
+                if let Some(answer) = desk.handle(cmd, &mut w.setup.store, &mut w.printer) {
                     w.sink.send(FlowEvent::Staff(answer));
                 }
             }
@@ -281,13 +256,7 @@ impl Worker {
             id_number: &job.id_number,
             qr_payload: &qr,
         });
-        match print_with(
-            &mut self.printer,
-            &self.setup.printer,
-            &self.setup.ledger_path,
-            &self.setup.counters_dir,
-            &receipt,
-        ) {
+        match self.printer.print(&receipt) {
             Ok(outcome) => outcome == JobOutcome::Printed,
             Err(e) => {
                 tracing::warn!(error = %e, "receipt not printed");
@@ -309,53 +278,6 @@ impl Worker {
         )?;
         Ok(())
     }
-}
-
-/// Prints on the configured printer, connecting first when needed; after a failure the
-/// connection is dropped so the next job reconnects (the port may have gone and come back).
-fn print_with(
-    slot: &mut Option<Printer>,
-    target: &str,
-    ledger: &std::path::Path,
-    counters: &std::path::Path,
-    receipt: &drivers::printer::Receipt,
-) -> Result<JobOutcome, String> {
-    if target.is_empty() {
-        return Err("no printer configured".into());
-    }
-    if slot.is_none() {
-        *slot = Some(connect_printer(target, ledger, counters)?);
-    }
-    let Some(printer) = slot.as_mut() else {
-        return Err("printer not available".into());
-    };
-    match printer.print(receipt) {
-        Ok(report) => Ok(report.outcome),
-        Err(e) => {
-            *slot = None;
-            Err(e.to_string())
-        }
-    }
-}
-
-/// Opens, claims and enables the configured printer.
-fn connect_printer(
-    target: &str,
-    ledger: &std::path::Path,
-    counters: &std::path::Path,
-) -> Result<Printer, String> {
-    let connect = || -> anyhow::Result<Printer> {
-        let target: Target = target.parse()?;
-        let counters = SharedCounters::persistent(CounterFile::new(counters.join("printer.json")));
-        let ledger = PrintLedger::open(ledger)?;
-        Ok(Printer::connect(
-            target,
-            PrinterOptions::default(),
-            counters,
-            ledger,
-        )?)
-    };
-    connect().map_err(|e| format!("printer not available: {e:#}"))
 }
 
 /// Finds a submission by the number on its receipt (the kiosk's own, or the platform's).
