@@ -2,33 +2,43 @@
 """OpenCV's own face pipeline, the peer of `kiosk bench --only face`.
 
 Runs FaceDetectorYN + FaceRecognizerSF (opencv-python-headless, same ONNX files, same
-pictures) through exactly the steps our Rust pipeline takes for one verification:
+pictures) through exactly the steps our Rust pipeline takes, split as the kiosk works:
 
-  for the card photo and the live picture:
-    pictures whose longer side is under 256 px get a 16 px black border;
-    pictures whose longer side exceeds MAX_SIDE are scaled down (INTER_LINEAR) for detection;
+  enrol (once per card), on the card photo:
+    a photo whose longer side is under 256 px gets a 16 px black border;
+    scaled down (INTER_LINEAR) when its longer side exceeds MAX_SIDE;
     detect (one detector per input size, built once, like our tract plans);
-    the best face's landmarks are scaled back; alignCrop on the full picture; feature;
-  cosine of the two features.
+    the largest face's landmarks are scaled back; alignCrop on the full picture; feature.
+  verify (each live camera frame):
+    the same without the border (the frame is 640x480: detection at MAX_SIDE wide);
+    cosine with the enrolled card.
 
-It runs on one thread (cv2.setNumThreads(1)) and prints one JSON object on stdout:
-  {"opencv": "4.10.0", "reps": N, "ms_per_verification": median, "pairs": [
-     {"id_photo": ..., "live": ..., "score": cosine or null}, ...]}
+Both steps run for every pair even when one finds no face, as ours do. It runs on one
+thread (cv2.setNumThreads(1)) and is driven over stdin/stdout, so the Rust bench can
+alternate between its own pipeline and this one pair by pair (a change in the machine's
+load then hits both alike):
 
-Usage: bench_face_opencv.py --models DIR --pairs PAIRS.json [--reps N] [--max-side 640]
-PAIRS.json is a list of [id_photo_path, live_path]. Install the peer with
+  after loading and a warm-up pass over every pair (which builds each detector size and
+  gives the scores) it prints one line:
+    {"opencv": "4.10.0", "scores": [cosine or null, ...]}
+  then for each line "N" read on stdin it enrols and verifies pair N once and prints
+    {"cpu_ms": [enrol, verify], "wall_ms": [enrol, verify]}
+  timed in process CPU time (the cost on the CPU, whatever else the machine runs) and in
+  wall time. It exits at the end of stdin. Errors are one line {"error": "..."}.
+
+Usage: bench_face_opencv.py --models DIR --pairs PAIRS.json [--max-side 320]
+PAIRS.json is a list of [card_photo_path, live_frame_path]. Install the peer with
   python3 -m venv .cache/opencv-venv && .cache/opencv-venv/bin/pip install opencv-python-headless==4.10.0.84
 """
 
 import argparse
 import json
-import statistics
 import sys
 import time
 
 try:
     import cv2
-    import numpy as np
+    import numpy as np  # noqa: F401  (cv2 needs it; imported here so its absence is reported)
 except ImportError as e:  # the Rust bench reports this line as the peer's absence
     print(json.dumps({"error": f"opencv-python is not installed for {sys.executable}: {e}"}))
     sys.exit(3)
@@ -53,8 +63,8 @@ class Pipeline:
             self.detectors[(w, h)] = d
         return d
 
-    def embed(self, img):
-        if max(img.shape[:2]) < SMALL_PICTURE:
+    def embed(self, img, border):
+        if border and max(img.shape[:2]) < SMALL_PICTURE:
             img = cv2.copyMakeBorder(img, BORDER, BORDER, BORDER, BORDER, cv2.BORDER_CONSTANT, value=0)
         h, w = img.shape[:2]
         longer = max(w, h)
@@ -67,55 +77,62 @@ class Pipeline:
         _, faces = self.detector(sw, sh).detect(small)
         if faces is None or len(faces) == 0:
             return None
-        # The largest face, as our quality gate picks for the live picture; on a card photo
-        # it is also the most confident one.
+        # The largest face, as our engine picks on both the card photo and the live frame.
         face = max(faces, key=lambda f: f[2] * f[3]).copy()
         fx, fy = w / sw, h / sh
         face[0:14:2] *= fx
         face[1:14:2] *= fy
         return self.rec.feature(self.rec.alignCrop(img, face))
 
-    def verify(self, id_img, live_img):
-        a = self.embed(id_img)
-        b = self.embed(live_img)
-        if a is None or b is None:
+    def enrol(self, card):
+        return self.embed(card, border=True)
+
+    def verify(self, reference, frame):
+        live = self.embed(frame, border=False)
+        if reference is None or live is None:
             return None
-        return float(self.rec.match(a, b, cv2.FaceRecognizerSF_FR_COSINE))
+        return float(self.rec.match(reference, live, cv2.FaceRecognizerSF_FR_COSINE))
+
+
+def say(obj):
+    print(json.dumps(obj), flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", required=True)
     ap.add_argument("--pairs", required=True)
-    ap.add_argument("--reps", type=int, default=10)
-    ap.add_argument("--max-side", type=int, default=640)
+    ap.add_argument("--max-side", type=int, default=320)
     args = ap.parse_args()
 
     cv2.setNumThreads(1)
     with open(args.pairs) as f:
         pairs = json.load(f)
     images = []
-    for id_path, live_path in pairs:
-        a, b = cv2.imread(id_path), cv2.imread(live_path)
+    for card_path, frame_path in pairs:
+        a, b = cv2.imread(card_path), cv2.imread(frame_path)
         if a is None or b is None:
-            print(json.dumps({"error": f"cannot read {id_path} or {live_path}"}))
+            say({"error": f"cannot read {card_path} or {frame_path}"})
             return 2
         images.append((a, b))
 
     p = Pipeline(args.models, args.max_side)
-    scores = [p.verify(a, b) for a, b in images]  # also warms up every detector size
-    times = []
-    for _ in range(max(1, args.reps)):
-        for a, b in images:
-            t0 = time.perf_counter()
-            p.verify(a, b)
-            times.append((time.perf_counter() - t0) * 1000.0)
-    print(json.dumps({
-        "opencv": cv2.__version__,
-        "reps": args.reps,
-        "ms_per_verification": statistics.median(times),
-        "pairs": [{"id_photo": i, "live": l, "score": s} for (i, l), s in zip(pairs, scores)],
-    }))
+    say({"opencv": cv2.__version__, "scores": [p.verify(p.enrol(a), b) for a, b in images]})
+    for line in sys.stdin:
+        try:
+            a, b = images[int(line)]
+        except (ValueError, IndexError):
+            say({"error": f"no pair {line.strip()!r}"})
+            return 2
+        c0, w0 = time.process_time(), time.perf_counter()
+        reference = p.enrol(a)
+        c1, w1 = time.process_time(), time.perf_counter()
+        p.verify(reference, b)
+        c2, w2 = time.process_time(), time.perf_counter()
+        say({
+            "cpu_ms": [(c1 - c0) * 1000.0, (c2 - c1) * 1000.0],
+            "wall_ms": [(w1 - w0) * 1000.0, (w2 - w1) * 1000.0],
+        })
     return 0
 
 

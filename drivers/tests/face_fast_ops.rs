@@ -1,6 +1,7 @@
-//! Our two tract operators (depthwise 3x3, per-channel PReLU) must not change what the
-//! models compute: both models run once with tract's standard operators and once with ours,
-//! on a real picture, and every output must agree. Needs `scripts/setup.sh` (models + photos).
+//! Our tract operators (3x3 convolutions with the batch norm, activation and max pool they
+//! absorb, per-channel PReLU) must not change what the models compute: both models run once
+//! with tract's standard operators and once with ours, on a real picture, and every output
+//! must agree. Needs `scripts/setup.sh` (models + photos).
 
 mod support;
 
@@ -10,7 +11,19 @@ use drivers::face::{align_face, ALIGNED_SIZE};
 use support::*;
 use tract_onnx::prelude::*;
 
-fn run(path: &std::path::Path, fast: bool, shape: [usize; 4], input: &Tensor) -> Vec<Vec<f32>> {
+struct Ran {
+    outputs: Vec<Vec<f32>>,
+    /// The optimised plan's operator names, one per node.
+    ops: Vec<String>,
+}
+
+impl Ran {
+    fn count(&self, op: &str) -> usize {
+        self.ops.iter().filter(|o| o.contains(op)).count()
+    }
+}
+
+fn run(path: &std::path::Path, fast: bool, shape: [usize; 4], input: &Tensor) -> Ran {
     let plan = onnx_loader(fast)
         .model_for_path(path)
         .unwrap()
@@ -27,12 +40,15 @@ fn run(path: &std::path::Path, fast: bool, shape: [usize; 4], input: &Tensor) ->
         .map(|n| n.op().name().to_string())
         .collect();
     if fast {
-        assert!(
-            ops.iter().any(|o| o == "Dw3x3"),
-            "the fast depthwise op was not used: {ops:?}"
-        );
+        for ours in ["Dw3x3", "Conv3x3"] {
+            assert!(
+                ops.iter().any(|o| o == ours),
+                "our {ours} op was not used: {ops:?}"
+            );
+        }
     }
-    plan.run(tvec!(input.clone().into_tvalue()))
+    let outputs = plan
+        .run(tvec!(input.clone().into_tvalue()))
         .unwrap()
         .iter()
         .map(|t| {
@@ -42,7 +58,8 @@ fn run(path: &std::path::Path, fast: bool, shape: [usize; 4], input: &Tensor) ->
                 .unwrap()
                 .to_vec()
         })
-        .collect()
+        .collect();
+    Ran { outputs, ops }
 }
 
 fn assert_close(a: &[Vec<f32>], b: &[Vec<f32>], tol: f32, what: &str) {
@@ -71,11 +88,17 @@ fn yunet_outputs_are_the_same_with_our_depthwise_op() {
     }
     let path = models.join(drivers::face::models::YUNET_FILE);
     let shape = [1, 3, ph, pw];
-    assert_close(
-        &run(&path, false, shape, &input),
-        &run(&path, true, shape, &input),
-        1e-3,
-        "YuNet",
+    let (plain, fast) = (
+        run(&path, false, shape, &input),
+        run(&path, true, shape, &input),
+    );
+    assert_close(&plain.outputs, &fast.outputs, 1e-3, "YuNet");
+    // The fusions ran: ReLUs and the max pools right after a convolution are gone.
+    assert!(fast.ops.len() < plain.ops.len(), "{:?}", fast.ops);
+    assert!(
+        fast.count("MaxPool") < plain.count("MaxPool"),
+        "no max pool was fused: {:?}",
+        fast.ops
     );
 }
 
@@ -103,5 +126,7 @@ fn sface_outputs_are_the_same_with_our_ops() {
         run(&path, false, shape, &input),
         run(&path, true, shape, &input),
     );
-    assert_close(&plain, &fast, 1e-3, "SFace");
+    assert_close(&plain.outputs, &fast.outputs, 1e-3, "SFace");
+    // The fusions ran: the batch norms and PReLUs after each 3x3 convolution are gone.
+    assert!(fast.ops.len() < plain.ops.len(), "{:?}", fast.ops);
 }

@@ -36,7 +36,7 @@ fn id_canvas_size(photo: RgbRef<'_>) -> (usize, usize) {
 pub struct EngineConfig {
     pub detector: DetectorConfig,
     pub quality: QualityConfig,
-    /// Use our depthwise and PReLU operators ([`super::fast_ops`]) instead of tract's own.
+    /// Use our 3x3 convolution and PReLU operators ([`super::fast_ops`]) instead of tract's.
     /// On by default in optimised builds; off in debug builds, where our crate is compiled
     /// without optimisation and the hand-written loops would be slower than tract's
     /// (optimised) generic ones. A test checks both give the same outputs.

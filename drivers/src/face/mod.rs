@@ -84,8 +84,11 @@ impl PlanState {
     }
 }
 
-/// Runs a plan on one input, then zeroizes that input (it is a picture of a face). tract's
-/// intermediate activations are its own buffers and are freed, not wiped: see the README.
+/// Runs a plan on one input, then zeroizes that input (it is a picture of a face). Of the
+/// intermediate activations, those our operators read last (the input of every 3x3
+/// convolution, including the normalised picture SFace's first layer reads) and their own
+/// scratch copies are wiped by them (`fast_ops`); the rest are tract's buffers (matrix
+/// product inputs and outputs, packed panels), which tract frees without wiping.
 pub(crate) fn run_and_wipe(
     state: &mut PlanState,
     input: Tensor,
