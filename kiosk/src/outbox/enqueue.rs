@@ -1,7 +1,9 @@
-//! Queuing a submission: one immediate transaction writes the submission, its outbox entry
-//! and the next `seq`, so after a crash either all three exist or none does.
+//! Queuing a submission: one immediate transaction writes the submission rows (each its own
+//! outbox entry, keyed by its `seq`), so after a crash a submission is either fully queued or
+//! absent. The transaction writes three b-tree pages a submission and no counter (see the v6
+//! migration): that is what a FULL commit syncs, on the citizen's path.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -15,6 +17,13 @@ pub struct Enqueued {
     pub id: String,
     pub seq: u64,
 }
+
+/// The highest seq ever used: the highest row's, or a deleted one's (`seq_floor`, kept by a
+/// trigger on delete). Read inside the writing transaction, so two enqueues cannot both use
+/// the same next seq.
+pub(crate) const LAST_SEQ_SQL: &str = "SELECT MAX(
+        COALESCE((SELECT MAX(seq) FROM submissions), 0),
+        COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq_floor'), 0))";
 
 /// Writes `sub` durably (the commit returns only after `fsync`) and returns its id and seq.
 /// `now` is the creation time in RFC 3339 UTC (the caller's clock, so tests can fix it).
@@ -59,52 +68,36 @@ pub fn enqueue_all(
         .map_err(StoreError::from)?;
     // Cached statements: preparing them is a measurable part of an enqueue on a fast disk
     // (see `kiosk bench --only outbox`).
-    let mut seq: u64 = tx
-        .prepare_cached("SELECT value FROM meta WHERE key = 'next_seq'")
+    let last: i64 = tx
+        .prepare_cached(LAST_SEQ_SQL)
         .map_err(StoreError::from)?
-        .query_row([], |r| r.get::<_, String>(0))
-        .optional()
-        .map_err(StoreError::from)?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+        .query_row([], |r| r.get(0))
+        .map_err(StoreError::from)?;
+    let first = last.max(0) as u64 + 1;
     let now_ms = now_ms();
     let mut out = Vec::with_capacity(subs.len());
-    for (sub, (id, hash, sealed)) in subs.iter().zip(sealed_rows) {
+    for (seq, (sub, (id, hash, sealed))) in (first..).zip(subs.iter().zip(sealed_rows)) {
         tx.prepare_cached(
-            "INSERT INTO submissions (id, seq, matter_code, situation, catalog_version, created_at,
-                 payload, payload_sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO submissions (seq, id, state, attempts, next_attempt_ms, updated_ms,
+                 matter_code, situation, catalog_version, created_at, payload_sha256, payload)
+             VALUES (?1, ?2, 'pending', 0, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .map_err(StoreError::from)?
         .execute(params![
-            id,
             seq as i64,
+            id,
+            now_ms,
             sub.matter_code,
             sub.situation,
             sub.catalog_version as i64,
             created_at,
-            sealed,
-            hash
+            hash,
+            sealed
         ])
-        .map_err(StoreError::from)?;
-        tx.prepare_cached(
-            "INSERT INTO outbox (submission_id, seq, state, attempts, next_attempt_ms, updated_ms)
-             VALUES (?1, ?2, 'pending', 0, ?3, ?3)",
-        )
-        .map_err(StoreError::from)?
-        .execute(params![id, seq as i64, now_ms])
         .map_err(StoreError::from)?;
         tracing::info!(submission = %id, seq, matter = %sub.matter_code, "submission queued");
         out.push(Enqueued { id, seq });
-        seq += 1;
     }
-    tx.prepare_cached(
-        "INSERT INTO meta (key, value) VALUES ('next_seq', ?1)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    )
-    .map_err(StoreError::from)?
-    .execute([seq.to_string()])
-    .map_err(StoreError::from)?;
     tx.commit().map_err(StoreError::from)?;
     Ok(out)
 }
@@ -169,11 +162,53 @@ mod tests {
         let mut store = Store::open_path(&dir.path().join("k.db")).unwrap();
         let key = DataKey::from_bytes([7; 32]);
         let a = enqueue(&mut store, &key, &sample(), chrono::Utc::now()).unwrap();
+        let b = enqueue(&mut store, &key, &sample(), chrono::Utc::now()).unwrap();
+        // The highest row goes: its seq must not come back (it is on a printed receipt).
         store
             .conn()
-            .execute_batch("DELETE FROM outbox; DELETE FROM submissions;")
+            .execute("DELETE FROM submissions WHERE seq = ?1", [b.seq as i64])
             .unwrap();
-        let b = enqueue(&mut store, &key, &sample(), chrono::Utc::now()).unwrap();
-        assert_eq!(b.seq, a.seq + 1);
+        let c = enqueue(&mut store, &key, &sample(), chrono::Utc::now()).unwrap();
+        assert_eq!((a.seq, b.seq, c.seq), (1, 2, 3));
+        // Every row goes (retention), the file is reopened: still no reuse.
+        store.conn().execute("DELETE FROM submissions", []).unwrap();
+        drop(store);
+        let mut store = Store::open_path(&dir.path().join("k.db")).unwrap();
+        let d = enqueue(&mut store, &key, &sample(), chrono::Utc::now()).unwrap();
+        assert_eq!(d.seq, 4);
+        assert_eq!(crate::outbox::status(&store).unwrap().last_seq, 4);
+    }
+
+    /// A bundle is one transaction: consecutive seqs, all rows or none.
+    #[test]
+    fn a_bundle_gets_consecutive_seqs_in_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_path(&dir.path().join("k.db")).unwrap();
+        let key = DataKey::from_bytes([7; 32]);
+        enqueue(&mut store, &key, &sample(), chrono::Utc::now()).unwrap();
+        let q = enqueue_all(
+            &mut store,
+            &key,
+            &[sample(), sample(), sample()],
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        let seqs: Vec<u64> = q.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, vec![2, 3, 4]);
+        // A failing bundle (the second id collides) leaves nothing behind.
+        store
+            .conn()
+            .execute_batch(
+                "CREATE TEMP TRIGGER fail_second BEFORE INSERT ON main.submissions
+                 WHEN NEW.seq = 6 BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+            )
+            .unwrap();
+        let err = enqueue_all(&mut store, &key, &[sample(), sample()], chrono::Utc::now());
+        assert!(err.is_err());
+        let n: i64 = store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 4, "the first of the failed bundle was rolled back");
     }
 }

@@ -9,6 +9,11 @@
 //!
 //! Sending order is strict: only the head (lowest seq not yet acknowledged or quarantined)
 //! decides whether a batch may go; entries behind it never overtake it.
+//!
+//! Every query on the sending path reads the waiting entries through the partial index
+//! `submissions_waiting` (see the v6 migration), never the acknowledged history: the `state IN
+//! ('pending', 'in_flight')` term is written out exactly as in the index, which is what lets
+//! SQLite use it. `tests::sending_path_queries_use_the_indexes` checks the plans.
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
@@ -78,16 +83,22 @@ pub enum RetryError {
     Store(#[from] StoreError),
 }
 
+pub(super) const HEAD_DUE_SQL: &str = "SELECT next_attempt_ms FROM submissions
+     WHERE state IN ('pending', 'in_flight') ORDER BY seq LIMIT 1";
+
+pub(super) const CLAIM_SQL: &str = "SELECT id, seq, attempts, next_attempt_ms, matter_code,
+        situation, catalog_version, created_at, payload
+     FROM submissions WHERE state IN ('pending', 'in_flight')
+     ORDER BY seq LIMIT ?1";
+
+pub(super) const MAKE_DUE_SQL: &str = "UPDATE submissions SET next_attempt_ms = ?1
+     WHERE state IN ('pending', 'in_flight') AND next_attempt_ms > ?1";
+
 /// `next_attempt_ms` of the head entry (lowest seq pending or in flight), if any.
 pub fn head_due_at(store: &Store) -> Result<Option<i64>, StoreError> {
     Ok(store
         .conn()
-        .query_row(
-            "SELECT next_attempt_ms FROM outbox WHERE state IN ('pending', 'in_flight')
-             ORDER BY seq LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+        .query_row(HEAD_DUE_SQL, [], |r| r.get(0))
         .optional()?)
 }
 
@@ -123,13 +134,7 @@ fn claim_in_tx(
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut claimed = Vec::new();
     {
-        let mut stmt = tx.prepare_cached(
-            "SELECT o.submission_id, o.seq, o.attempts, o.next_attempt_ms, s.matter_code,
-                    s.situation, s.catalog_version, s.created_at, s.payload
-             FROM outbox o JOIN submissions s ON s.id = o.submission_id
-             WHERE o.state IN ('pending', 'in_flight')
-             ORDER BY o.seq LIMIT ?1",
-        )?;
+        let mut stmt = tx.prepare_cached(CLAIM_SQL)?;
         let mut rows = stmt.query([limit as i64])?;
         let mut first = true;
         while let Some(r) = rows.next()? {
@@ -152,11 +157,11 @@ fn claim_in_tx(
     }
     {
         let mut upd = tx.prepare_cached(
-            "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, updated_ms = ?2
-             WHERE submission_id = ?1",
+            "UPDATE submissions SET state = 'in_flight', attempts = attempts + 1, updated_ms = ?2
+             WHERE seq = ?1",
         )?;
         for c in &claimed {
-            upd.execute(params![c.id, now_ms])?;
+            upd.execute(params![c.seq as i64, now_ms])?;
         }
     }
     tx.commit()?;
@@ -175,31 +180,29 @@ pub fn settle(
         .conn_mut()
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
-        let mut ack_sub = tx.prepare_cached(
-            "UPDATE submissions SET payload = NULL, receipt_no = ?2, acked_at = ?3 WHERE id = ?1",
-        )?;
-        let mut ack_out = tx.prepare_cached(
-            "UPDATE outbox SET state = 'acked', last_error = NULL, reject_code = NULL,
-                 updated_ms = ?2 WHERE submission_id = ?1",
+        // Deleting the payload with secure_delete on overwrites its pages.
+        let mut ack = tx.prepare_cached(
+            "UPDATE submissions SET state = 'acked', payload = NULL, receipt_no = ?2,
+                 acked_at = ?3, last_error = NULL, reject_code = NULL, updated_ms = ?4
+             WHERE id = ?1",
         )?;
         let mut quarantine = tx.prepare_cached(
-            "UPDATE outbox SET state = 'quarantined', reject_code = ?2, last_error = ?3,
-                 updated_ms = ?4 WHERE submission_id = ?1 AND state != 'acked'",
+            "UPDATE submissions SET state = 'quarantined', reject_code = ?2, last_error = ?3,
+                 updated_ms = ?4 WHERE id = ?1 AND state != 'acked'",
         )?;
         let mut retry = tx.prepare_cached(
-            "UPDATE outbox SET state = 'pending', next_attempt_ms = ?2, last_error = ?3,
-                 updated_ms = ?4 WHERE submission_id = ?1 AND state != 'acked'",
+            "UPDATE submissions SET state = 'pending', next_attempt_ms = ?2, last_error = ?3,
+                 updated_ms = ?4 WHERE id = ?1 AND state != 'acked'",
         )?;
         let mut unsent = tx.prepare_cached(
-            "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0), updated_ms = ?2
-             WHERE submission_id = ?1 AND state = 'in_flight'",
+            "UPDATE submissions SET state = 'pending', attempts = MAX(attempts - 1, 0),
+                 updated_ms = ?2
+             WHERE id = ?1 AND state = 'in_flight'",
         )?;
         for (id, d) in items {
             match d {
                 Disposition::Acked { receipt_no } => {
-                    // Deleting the payload with secure_delete on overwrites its pages.
-                    ack_sub.execute(params![id, receipt_no, acked_at])?;
-                    ack_out.execute(params![id, now_ms])?;
+                    ack.execute(params![id, receipt_no, acked_at, now_ms])?;
                 }
                 Disposition::Quarantined { code, reason } => {
                     quarantine.execute(params![id, code, reason, now_ms])?;
@@ -229,8 +232,7 @@ pub fn retry(store: &mut Store, id: &str, now_ms: i64) -> Result<EntryState, Ret
         .map_err(StoreError::from)?;
     let row: Option<(String, Option<String>)> = tx
         .query_row(
-            "SELECT o.state, s.receipt_no FROM outbox o JOIN submissions s ON s.id = o.submission_id
-             WHERE o.submission_id = ?1",
+            "SELECT state, receipt_no FROM submissions WHERE id = ?1",
             [id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -246,8 +248,8 @@ pub fn retry(store: &mut Store, id: &str, now_ms: i64) -> Result<EntryState, Ret
         ));
     }
     tx.execute(
-        "UPDATE outbox SET state = 'pending', next_attempt_ms = ?2, reject_code = NULL,
-             updated_ms = ?2 WHERE submission_id = ?1",
+        "UPDATE submissions SET state = 'pending', next_attempt_ms = ?2, reject_code = NULL,
+             updated_ms = ?2 WHERE id = ?1",
         params![id, now_ms],
     )
     .map_err(StoreError::from)?;
@@ -258,11 +260,7 @@ pub fn retry(store: &mut Store, id: &str, now_ms: i64) -> Result<EntryState, Ret
 /// Makes every waiting entry due at `at_ms` at the latest (the network came back). Returns
 /// how many entries were brought forward.
 pub fn make_due(store: &mut Store, at_ms: i64) -> Result<usize, StoreError> {
-    Ok(store.conn().execute(
-        "UPDATE outbox SET next_attempt_ms = ?1
-         WHERE state IN ('pending', 'in_flight') AND next_attempt_ms > ?1",
-        [at_ms],
-    )?)
+    Ok(store.conn().execute(MAKE_DUE_SQL, [at_ms])?)
 }
 
 /// Deletes acknowledged entries (receipt number and hash included) acknowledged more than
@@ -274,32 +272,14 @@ pub fn purge_acked(
 ) -> Result<usize, StoreError> {
     let cutoff = (now - chrono::Duration::days(i64::from(retention_days)))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let tx = store
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
     // acked_at is always written in the same RFC 3339 UTC form, so text order is time order.
-    tx.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS purge_ids (id TEXT PRIMARY KEY)",
-        [],
-    )?;
-    tx.execute("DELETE FROM temp.purge_ids", [])?;
-    tx.execute(
-        "INSERT INTO temp.purge_ids
-         SELECT s.id FROM submissions s JOIN outbox o ON o.submission_id = s.id
-         WHERE o.state = 'acked' AND s.acked_at IS NOT NULL AND s.acked_at < ?1",
+    // One statement, so one transaction; the delete trigger keeps the highest seq deleted,
+    // so no seq is handed out again.
+    Ok(store.conn().execute(
+        "DELETE FROM submissions
+         WHERE state = 'acked' AND acked_at IS NOT NULL AND acked_at < ?1",
         [&cutoff],
-    )?;
-    tx.execute(
-        "DELETE FROM outbox WHERE submission_id IN (SELECT id FROM temp.purge_ids)",
-        [],
-    )?;
-    let n = tx.execute(
-        "DELETE FROM submissions WHERE id IN (SELECT id FROM temp.purge_ids)",
-        [],
-    )?;
-    tx.execute("DELETE FROM temp.purge_ids", [])?;
-    tx.commit()?;
-    Ok(n)
+    )?)
 }
 
 /// Entries in seq order, optionally of one state, at most `limit`.
@@ -308,43 +288,45 @@ pub fn list(
     state: Option<EntryState>,
     limit: usize,
 ) -> Result<Vec<EntryRow>, StoreError> {
-    let mut stmt = store.conn().prepare(
-        "SELECT o.submission_id, o.seq, o.state, s.matter_code, s.situation, s.catalog_version,
-                s.created_at, o.attempts, o.next_attempt_ms, o.last_error, o.reject_code,
-                s.receipt_no, s.acked_at, s.payload_sha256, s.payload IS NOT NULL
-         FROM outbox o JOIN submissions s ON s.id = o.submission_id
-         WHERE (?1 IS NULL OR o.state = ?1)
-         ORDER BY o.seq LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            state.map(EntryState::as_str),
-            limit.min(i64::MAX as usize) as i64
-        ],
-        |r| {
-            let state_text: String = r.get(2)?;
-            let state = EntryState::parse(&state_text).unwrap_or(EntryState::Pending);
-            let next_ms: i64 = r.get(8)?;
-            let waiting = matches!(state, EntryState::Pending | EntryState::InFlight);
-            Ok(EntryRow {
-                id: r.get(0)?,
-                seq: r.get::<_, i64>(1)?.max(0) as u64,
-                state,
-                matter_code: r.get(3)?,
-                situation: r.get(4)?,
-                catalog_version: r.get::<_, i64>(5)?.max(0) as u64,
-                created_at: r.get(6)?,
-                attempts: r.get::<_, i64>(7)?.clamp(0, i64::from(u32::MAX)) as u32,
-                next_attempt_at: waiting.then(|| ms_to_rfc3339(next_ms)).flatten(),
-                last_error: r.get(9)?,
-                reject_code: r.get(10)?,
-                receipt_no: r.get(11)?,
-                acked_at: r.get(12)?,
-                payload_sha256: r.get(13)?,
-                has_payload: r.get(14)?,
-            })
-        },
-    )?;
+    // The state is a literal from the enum, not a parameter: SQLite picks a partial index
+    // only for a WHERE clause it can see implies the index's.
+    let filter = match state {
+        None => "1",
+        Some(EntryState::Pending) => "state IN ('pending', 'in_flight') AND state = 'pending'",
+        Some(EntryState::InFlight) => "state IN ('pending', 'in_flight') AND state = 'in_flight'",
+        Some(EntryState::Quarantined) => "state = 'quarantined'",
+        Some(EntryState::Acked) => "state = 'acked'",
+    };
+    let mut stmt = store.conn().prepare_cached(&format!(
+        "SELECT id, seq, state, matter_code, situation, catalog_version, created_at, attempts,
+                next_attempt_ms, last_error, reject_code, receipt_no, acked_at, payload_sha256,
+                payload IS NOT NULL
+         FROM submissions WHERE {filter}
+         ORDER BY seq LIMIT ?1"
+    ))?;
+    let rows = stmt.query_map(params![limit.min(i64::MAX as usize) as i64], |r| {
+        let state_text: String = r.get(2)?;
+        let state = EntryState::parse(&state_text).unwrap_or(EntryState::Pending);
+        let next_ms: i64 = r.get(8)?;
+        let waiting = matches!(state, EntryState::Pending | EntryState::InFlight);
+        Ok(EntryRow {
+            id: r.get(0)?,
+            seq: r.get::<_, i64>(1)?.max(0) as u64,
+            state,
+            matter_code: r.get(3)?,
+            situation: r.get(4)?,
+            catalog_version: r.get::<_, i64>(5)?.max(0) as u64,
+            created_at: r.get(6)?,
+            attempts: r.get::<_, i64>(7)?.clamp(0, i64::from(u32::MAX)) as u32,
+            next_attempt_at: waiting.then(|| ms_to_rfc3339(next_ms)).flatten(),
+            last_error: r.get(9)?,
+            reject_code: r.get(10)?,
+            receipt_no: r.get(11)?,
+            acked_at: r.get(12)?,
+            payload_sha256: r.get(13)?,
+            has_payload: r.get(14)?,
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -1,6 +1,8 @@
-//! The durable outbox: every submission is written here, in the same transaction as its row
-//! in `submissions`, before the citizen sees "submitted". The sync engine (`kiosk::sync`)
-//! sends entries in strict `seq` order and records what the platform answered.
+//! The durable outbox: every submission is written here, one row of `submissions` holding
+//! the submission, its sealed payload and its sending state, committed (FULL) before the
+//! citizen sees "submitted". The sync engine (`kiosk::sync`) sends entries in strict `seq`
+//! order and records what the platform answered. `seq` is the row's key and is never
+//! reused, even after retention deleted the rows above it.
 //!
 //! States: `pending` (waiting to be sent, maybe after a backoff), `in_flight` (in a batch the
 //! platform has not answered yet; after a crash these are sent again with the same ids, which

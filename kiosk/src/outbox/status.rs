@@ -1,8 +1,8 @@
 //! Counts per state for `kiosk outbox status`, the diagnostics screen and the heartbeat.
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 
+use super::enqueue::LAST_SEQ_SQL;
 use crate::store::{now_ms, Store, StoreError};
 
 /// The shape of `kiosk outbox status --json` (other tools read it: add fields, never rename).
@@ -14,43 +14,52 @@ pub struct OutboxStatus {
     pub quarantined: u64,
     /// Age in seconds of the oldest entry not yet acknowledged (pending or in flight).
     pub oldest_pending_s: Option<u64>,
-    /// The highest seq ever queued (0 when none).
+    /// The highest seq ever queued (0 when none), even when retention deleted its row.
     pub last_seq: u64,
 }
 
+/// Counts from the indexes alone (the waiting and quarantined ones have their own; acked is
+/// the rest), in one statement so the figures are of one snapshot.
 pub fn status(store: &Store) -> Result<OutboxStatus, StoreError> {
     let conn = store.conn();
-    let mut out = OutboxStatus::default();
-    let mut stmt = conn.prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    for row in rows {
-        let (state, n) = row?;
-        let n = n.max(0) as u64;
-        match state.as_str() {
-            "pending" => out.pending = n,
-            "in_flight" => out.in_flight = n,
-            "acked" => out.acked = n,
-            "quarantined" => out.quarantined = n,
-            _ => {}
-        }
-    }
-    let oldest: Option<String> = conn
-        .query_row(
-            "SELECT s.created_at FROM outbox o JOIN submissions s ON s.id = o.submission_id
-             WHERE o.state IN ('pending', 'in_flight') ORDER BY o.seq LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    out.oldest_pending_s = oldest.and_then(|t| {
+    let (total, pending, in_flight, quarantined, oldest, last_seq) =
+        conn.prepare_cached(&status_sql())?.query_row([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+    let count = |n: i64| n.max(0) as u64;
+    let oldest_pending_s = oldest.and_then(|t| {
         let created = chrono::DateTime::parse_from_rfc3339(&t).ok()?;
         let age_ms = now_ms() - created.timestamp_millis();
         Some((age_ms.max(0) / 1000) as u64)
     });
-    out.last_seq = conn
-        .query_row("SELECT COALESCE(MAX(seq), 0) FROM submissions", [], |r| {
-            r.get::<_, i64>(0)
-        })?
-        .max(0) as u64;
-    Ok(out)
+    Ok(OutboxStatus {
+        pending: count(pending),
+        in_flight: count(in_flight),
+        acked: count(total - pending - in_flight - quarantined),
+        quarantined: count(quarantined),
+        oldest_pending_s,
+        last_seq: count(last_seq),
+    })
+}
+
+pub(super) fn status_sql() -> String {
+    format!(
+        "SELECT
+            (SELECT COUNT(*) FROM submissions),
+            (SELECT COUNT(*) FROM submissions
+             WHERE state IN ('pending', 'in_flight') AND state = 'pending'),
+            (SELECT COUNT(*) FROM submissions
+             WHERE state IN ('pending', 'in_flight') AND state = 'in_flight'),
+            (SELECT COUNT(*) FROM submissions WHERE state = 'quarantined'),
+            (SELECT created_at FROM submissions
+             WHERE state IN ('pending', 'in_flight') ORDER BY seq LIMIT 1),
+            ({LAST_SEQ_SQL})"
+    )
 }

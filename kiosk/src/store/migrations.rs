@@ -119,6 +119,77 @@ pub const MIGRATIONS: &[&str] = &[
         updated_ms      INTEGER NOT NULL
     );
     "#,
+    // v6: one row a submission, keyed by its seq. An enqueue used to write about eight
+    // b-tree pages (the submission and its outbox entry, each with a primary-key index and a
+    // seq index, the entry's (state, seq) index and the `next_seq` counter in `meta`), where
+    // a plain keyed insert writes two; every page is a WAL frame its FULL commit syncs. Now
+    // it writes three: the row (seq is its rowid, so no seq index), the id index, and the
+    // index of waiting entries. `outbox` stays as a read-only view of the sending columns.
+    //
+    // Columns: the small ones first and the sealed payload last, so reading an entry's state
+    // never walks a large payload's overflow pages.
+    //
+    // seq is never reused: the next one is above both the highest row and `seq_floor`, the
+    // highest seq ever deleted (kept by the trigger, so an enqueue writes no counter). The
+    // old counter becomes the floor.
+    r#"
+    CREATE TABLE submissions_v6 (
+        seq             INTEGER PRIMARY KEY,
+        id              TEXT NOT NULL UNIQUE,
+        state           TEXT NOT NULL
+                        CHECK (state IN ('pending', 'in_flight', 'acked', 'quarantined')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL,
+        updated_ms      INTEGER NOT NULL,
+        matter_code     TEXT NOT NULL,
+        situation       TEXT NOT NULL,
+        catalog_version INTEGER NOT NULL,
+        created_at      TEXT NOT NULL,
+        payload_sha256  TEXT NOT NULL,
+        receipt_no      TEXT,
+        acked_at        TEXT,
+        last_error      TEXT,
+        reject_code     TEXT,
+        -- The personal payload (applicant, form, attachments), sealed with the data key.
+        -- Deleted once the platform has acknowledged the submission.
+        payload         BLOB
+    );
+    -- A submission without its entry cannot exist (one transaction wrote both); if one did,
+    -- it is sent rather than lost.
+    INSERT INTO submissions_v6 (seq, id, state, attempts, next_attempt_ms, updated_ms,
+        matter_code, situation, catalog_version, created_at, payload_sha256, receipt_no,
+        acked_at, last_error, reject_code, payload)
+    SELECT s.seq, s.id, COALESCE(o.state, 'pending'), COALESCE(o.attempts, 0),
+        COALESCE(o.next_attempt_ms, 0), COALESCE(o.updated_ms, 0), s.matter_code,
+        s.situation, s.catalog_version, s.created_at, s.payload_sha256, s.receipt_no,
+        s.acked_at, o.last_error, o.reject_code, s.payload
+    FROM submissions s LEFT JOIN outbox o ON o.submission_id = s.id;
+    INSERT INTO meta (key, value)
+    SELECT 'seq_floor', CAST(value AS INTEGER) - 1 FROM meta
+    WHERE key = 'next_seq' AND CAST(value AS INTEGER) > 1;
+    DELETE FROM meta WHERE key = 'next_seq';
+    DROP TABLE outbox;
+    DROP TABLE submissions;
+    ALTER TABLE submissions_v6 RENAME TO submissions;
+    -- Claims, the head's due time and the waiting counts: the waiting entries in seq order
+    -- (state in the key so the counts need no row). Written by an enqueue (a new entry is
+    -- pending), unlike the next one.
+    CREATE INDEX submissions_waiting ON submissions(seq, state)
+        WHERE state IN ('pending', 'in_flight');
+    -- Quarantined entries for staff and the heartbeat, without scanning acknowledged ones.
+    CREATE INDEX submissions_quarantined ON submissions(seq)
+        WHERE state = 'quarantined';
+    CREATE TRIGGER submissions_seq_floor AFTER DELETE ON submissions
+    BEGIN
+        INSERT INTO meta (key, value) VALUES ('seq_floor', OLD.seq)
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value
+        WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER);
+    END;
+    CREATE VIEW outbox AS
+    SELECT id AS submission_id, seq, state, attempts, next_attempt_ms, last_error,
+           updated_ms, reject_code
+    FROM submissions;
+    "#,
 ];
 
 /// The schema version this build writes.

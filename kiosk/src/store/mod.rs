@@ -2,8 +2,12 @@
 //! state, ratings and device events. WAL journal with `synchronous = FULL`, so a submission
 //! that was acknowledged to the citizen survives a power cut at any instant.
 //!
-//! Automatic WAL checkpoints are off on every connection opened here: the sync engine
-//! checkpoints in the background instead (`wal`), so a citizen's commit never pays for one.
+//! Automatic WAL checkpoints are off on every connection opened here: the sync engine (or,
+//! without a platform, the app's storage thread when idle) checkpoints instead (`wal`), so a
+//! citizen's commit never pays for one.
+//!
+//! Since schema v6 a submission and its outbox entry are one row of `submissions`, keyed by
+//! its `seq`; `outbox` is a read-only view of the sending columns (see `migrations`).
 //!
 //! Only `kiosk` touches this module (never `ui`, never a driver).
 
@@ -224,12 +228,20 @@ mod tests {
             "catalog_versions",
             "device_events",
             "meta",
-            "outbox",
             "ratings",
             "submissions",
         ] {
             assert!(t.contains(&want.to_string()), "missing table {want}");
         }
+        let view: String = store
+            .conn()
+            .query_row(
+                "SELECT type FROM sqlite_master WHERE name = 'outbox'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(view, "view", "outbox: the sending columns of submissions");
         assert_eq!(store.integrity_check().unwrap(), "ok");
     }
 
@@ -254,7 +266,17 @@ mod tests {
                          VALUES ('0190f5e4-0000-7000-8000-000000000001', 1, '310104010001', '01',
                              1, '2026-11-27T03:12:09Z', x'00', 'ab');
                          INSERT INTO outbox (submission_id, seq, state, next_attempt_ms, updated_ms)
-                         VALUES ('0190f5e4-0000-7000-8000-000000000001', 1, 'pending', 0, 0);",
+                         VALUES ('0190f5e4-0000-7000-8000-000000000001', 1, 'pending', 0, 0);
+                         INSERT INTO submissions (id, seq, matter_code, situation, catalog_version,
+                             created_at, payload, payload_sha256, receipt_no)
+                         VALUES ('0190f5e4-0000-7000-8000-000000000002', 2, '310104010001', '02',
+                             1, '2026-11-27T03:13:00Z', NULL, 'cd', 'P-2');
+                         INSERT INTO outbox (submission_id, seq, state, attempts, next_attempt_ms,
+                             last_error, updated_ms)
+                         VALUES ('0190f5e4-0000-7000-8000-000000000002', 2, 'acked', 3, 0,
+                             NULL, 77);
+                         -- Seqs 3 to 6 were used and their rows purged.
+                         INSERT INTO meta (key, value) VALUES ('next_seq', '7');",
                     )
                     .unwrap();
                 }
@@ -307,13 +329,112 @@ mod tests {
             // v3 columns exist and are usable on migrated rows.
             store
                 .conn()
-                .execute("UPDATE outbox SET reject_code = NULL", [])
+                .execute("UPDATE submissions SET reject_code = NULL", [])
                 .unwrap();
+            if start >= 1 {
+                check_submissions_merged_with_their_entries(&store);
+            }
+            check_seq_continues(store.path(), if start >= 1 { 7 } else { 1 });
             if (1..4).contains(&start) {
                 check_catalogs_moved_out_of_the_slot_rows(&store);
             }
             assert_eq!(store.integrity_check().unwrap(), "ok");
         }
+    }
+
+    /// v6: each submission and its outbox entry in one row keyed by seq; the old counter kept
+    /// as the floor.
+    fn check_submissions_merged_with_their_entries(store: &Store) {
+        type Row = (
+            i64,
+            String,
+            String,
+            i64,
+            i64,
+            Option<Vec<u8>>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = store
+            .conn()
+            .prepare(
+                "SELECT seq, id, state, attempts, updated_ms, payload, receipt_no
+                 FROM submissions ORDER BY seq",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    1,
+                    "0190f5e4-0000-7000-8000-000000000001".into(),
+                    "pending".into(),
+                    0,
+                    0,
+                    Some(vec![0]),
+                    None
+                ),
+                (
+                    2,
+                    "0190f5e4-0000-7000-8000-000000000002".into(),
+                    "acked".into(),
+                    3,
+                    77,
+                    None,
+                    Some("P-2".into())
+                ),
+            ]
+        );
+        // Readers of the old join still get the same answer through the view.
+        let n: i64 = store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM submissions s JOIN outbox o ON o.submission_id = s.id
+                 WHERE o.seq = s.seq",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 2);
+        let tables = tables(store.conn());
+        assert!(
+            !tables.contains(&"submissions_v6".to_string()),
+            "{tables:?}"
+        );
+    }
+
+    /// The next submission gets `want`: above every row and every seq ever handed out.
+    fn check_seq_continues(path: &Path, want: u64) {
+        let mut store = Store::open_path(path).unwrap();
+        let key = crate::crypto::DataKey::from_bytes([7; 32]);
+        let sub = crate::outbox::NewSubmission {
+            matter_code: "310104010001".into(),
+            situation: "01".into(),
+            catalog_version: 1,
+            applicant: crate::outbox::Applicant {
+                id_type: "resident".into(),
+                id_number: "11010519491231002X".into(),
+                name: "张三丰".into(),
+                verified_by: "card+face".into(),
+            },
+            form: Default::default(),
+            attachments: vec![],
+        };
+        let q = crate::outbox::enqueue(&mut store, &key, &sub, chrono::Utc::now()).unwrap();
+        assert_eq!(q.seq, want);
     }
 
     const CATALOG_V2: &[u8] =

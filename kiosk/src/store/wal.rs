@@ -2,11 +2,13 @@
 //!
 //! SQLite's default runs a checkpoint inside whichever commit pushes the WAL past 1000 pages:
 //! the committing connection then copies ~4 MB into the database file and `fsync`s it before
-//! its `COMMIT` returns. An enqueue writes about eight pages, so the citizen's "submit" paid
-//! for that every ~125 submissions (`kiosk bench --only outbox`, p99). So every connection
-//! `Store` opens has auto-checkpoint off (`wal_autocheckpoint = 0`), and the sync engine,
-//! which runs for the whole life of the kiosk online or not, checkpoints instead
-//! ([`maintain`]): after it settles a batch, on its idle timer and at shutdown.
+//! its `COMMIT` returns. An enqueue wrote about eight pages then (three since schema v6), so
+//! the citizen's "submit" paid for that every ~125 submissions (`kiosk bench --only outbox`,
+//! p99). So every connection `Store` opens has auto-checkpoint off (`wal_autocheckpoint = 0`),
+//! and the sync engine, which runs for the whole life of the kiosk whenever a platform is
+//! configured, online or not, checkpoints instead ([`maintain`]): after it settles a batch,
+//! on its idle timer and at shutdown. Without a platform no engine runs, and the app's storage
+//! thread runs the same tick when it has been idle (`app::workers::storage`).
 //!
 //! After a complete checkpoint the next commit restarts the WAL from its start, and SQLite
 //! syncs the new WAL header before that commit's frames: two `fsync`s instead of one. So the

@@ -3,9 +3,10 @@
 //! and switch in a staged catalog when the kiosk is back at Home. The printer sits here
 //! because a receipt is printed only after its submission is safely on disk.
 
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use drivers::printer::{standard_receipt, JobOutcome, ReceiptInput};
 use rusqlite::OptionalExtension;
@@ -88,12 +89,27 @@ pub struct StorageWorker {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Without a platform no sync engine runs, and it is the engine that checkpoints the WAL
+/// (`store::wal`). Then this thread runs the same tick once nothing has come for this long:
+/// between citizens, never inside one's commit. An idle kiosk's ticks do nothing (the tick
+/// skips when nothing was written since its last one).
+const IDLE_WAL_TICK: Duration = Duration::from_secs(30);
+
 impl StorageWorker {
     pub fn start(setup: StorageSetup, sink: EventSink) -> anyhow::Result<StorageWorker> {
+        StorageWorker::start_with_idle(setup, sink, IDLE_WAL_TICK)
+    }
+
+    /// As [`StorageWorker::start`], with the quiet time before a WAL tick (tests use a short one).
+    pub(crate) fn start_with_idle(
+        setup: StorageSetup,
+        sink: EventSink,
+        idle: Duration,
+    ) -> anyhow::Result<StorageWorker> {
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("storage".into())
-            .spawn(move || run(setup, rx, sink))?;
+            .spawn(move || run(setup, rx, sink, idle))?;
         Ok(StorageWorker {
             tx: Some(tx),
             thread: Some(thread),
@@ -136,7 +152,7 @@ struct Worker {
     sink: EventSink,
 }
 
-fn run(setup: StorageSetup, rx: Receiver<StorageCmd>, sink: EventSink) {
+fn run(setup: StorageSetup, rx: Receiver<StorageCmd>, sink: EventSink, idle: Duration) {
     let printer = super::printer::PrinterSlot::new(
         setup.printer.clone(),
         setup.ledger_path.clone(),
@@ -148,7 +164,15 @@ fn run(setup: StorageSetup, rx: Receiver<StorageCmd>, sink: EventSink) {
         printer,
         sink,
     };
-    while let Ok(cmd) = rx.recv() {
+    loop {
+        let cmd = match rx.recv_timeout(idle) {
+            Ok(cmd) => cmd,
+            Err(RecvTimeoutError::Timeout) => {
+                w.idle();
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         match cmd {
             StorageCmd::Submit {
                 visit,
@@ -201,6 +225,22 @@ fn run(setup: StorageSetup, rx: Receiver<StorageCmd>, sink: EventSink) {
 }
 
 impl Worker {
+    /// Nothing to do for a while: the WAL tick, when no sync engine does it.
+    fn idle(&mut self) {
+        if !self.setup.central_url.is_empty() {
+            return;
+        }
+        let bound = crate::store::wal::WAL_TRUNCATE_ABOVE_BYTES;
+        match self.setup.store.maintain_wal(bound) {
+            Ok(r) if r.truncated => tracing::info!(
+                frames = r.passive.wal_frames,
+                "WAL checkpointed and truncated"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; tried again when idle"),
+        }
+    }
+
     fn submit(&mut self, visit: u64, subs: Vec<NewSubmission>, receipt: ReceiptJob) {
         let now = chrono::Utc::now();
         let result = crate::outbox::enqueue_all(&mut self.setup.store, &self.setup.key, &subs, now);
@@ -319,3 +359,7 @@ pub fn lookup(store: &Store, prefix: &str, number: &str) -> anyhow::Result<Optio
         },
     ))
 }
+
+#[cfg(test)]
+#[path = "storage_idle_tests.rs"]
+mod idle_tests;
