@@ -68,10 +68,11 @@ pub struct DetectorConfig {
     pub nms_threshold: f32,
     /// Pictures whose longer side exceeds this are scaled down before detection (bilinear),
     /// which bounds the cost; landmarks are mapped back to the original picture and the face
-    /// is aligned and embedded from the full-resolution picture. 320 turns a 640x480 camera
-    /// frame into 320x240, a quarter of the work: the smallest face the quality gate accepts
-    /// (`QualityConfig::min_face_px`, 80 frame pixels) is then 40 pixels wide, well inside
-    /// YuNet's range (its finest stride is 8 pixels).
+    /// is aligned and embedded from the full-resolution picture. The default, 640, detects a
+    /// 640x480 camera frame at full size: at 320 (a quarter of the work) the coarser
+    /// landmarks made the liveness turn go unseen in the demo scene's someone-else-then-holder
+    /// visits (the short soak), so the saving waits until the turn check is shown to hold at
+    /// that size.
     pub max_side: usize,
 }
 
@@ -80,7 +81,7 @@ impl Default for DetectorConfig {
         DetectorConfig {
             score_threshold: 0.8,
             nms_threshold: 0.3,
-            max_side: 320,
+            max_side: 640,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! - enrol: once per card, the card photo (102x126, given a black border) is detected,
 //!   aligned and embedded;
 //! - verify: each live camera frame (640x480) is detected at the engine's working size
-//!   (`DetectorConfig::max_side`, 320: 320x240; the peer is given the same size), the face
+//!   (`DetectorConfig::max_side`, 640 by default: full size; the peer is given the same size), the face
 //!   aligned on the full frame and embedded, and compared with the card (cosine). Ours is
 //!   `FaceEngine::observe`, which also runs the quality gates.
 //!
