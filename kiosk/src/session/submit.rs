@@ -2,8 +2,8 @@
 //! cannot take the submissions, a [`SubmitError`] that says why in terms the screen can show
 //! (each cause has its own message key in `ui/i18n/*/main.ftl`).
 //!
-//! A failed submit changes nothing on disk (the transaction that writes submissions, outbox
-//! entries and `next_seq` rolls back as a whole), keeps everything the citizen entered, and
+//! A failed submit changes nothing on disk (the transaction that writes the submissions and
+//! their outbox state rolls back as a whole), keeps everything the citizen entered, and
 //! leaves the session at Review, so the same visit can be submitted again once the disk has
 //! room or is writable again, without a restart.
 
