@@ -9,31 +9,12 @@ mod binding;
 use binding::Rig;
 use kiosk::app::demo::Who;
 use kiosk::app::i18n::tr_args;
-use kiosk::maintenance::hash_pin;
-use slint::{ComponentHandle, Model};
+use slint::ComponentHandle;
 use ui::{Page, Staff};
 
-const PIN: &str = "482916";
-
 fn unlocked_rig() -> Rig {
-    let hash = hash_pin(PIN).unwrap();
-    let r = Rig::with(|c| c.maintenance.staff_pin_hash = hash.as_str().to_string());
-    // Tall enough to show the whole page (the test finds only what is in view).
-    r.w()
-        .window()
-        .set_size(slint::LogicalSize::new(1080.0, 3600.0));
-    let corner = r.tr("staff-corner");
-    for _ in 0..5 {
-        r.click(&corner);
-    }
-    assert_eq!(r.page(), Page::Diagnostics);
-    for d in PIN.chars() {
-        r.click(&d.to_string());
-    }
-    r.click(&r.tr("staff-enter"));
-    r.wait_until("the PIN accepted", 60, |r| {
-        r.w().global::<Staff>().get_unlocked()
-    });
+    let r = Rig::with_staff_pin(|_| {});
+    r.unlock_diagnostics();
     r
 }
 
@@ -83,15 +64,7 @@ fn the_preview_shows_the_camera_with_face_boxes_until_switched_off() {
 #[test]
 fn restarting_the_camera_reopens_it_and_its_report_is_listed() {
     let r = unlocked_rig();
-    let devices = |r: &Rig| {
-        r.w()
-            .global::<Staff>()
-            .get_devices()
-            .iter()
-            .map(|f| format!("{}: {}", f.label, f.value))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let devices = |r: &Rig| r.staff_lines(true);
     r.wait_until("the camera's report", 30, |r| {
         r.advance(std::time::Duration::from_secs(3));
         devices(r).contains("camera")

@@ -10,39 +10,17 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use binding::Rig;
-use kiosk::maintenance::{hash_pin, AuditLog};
+use kiosk::maintenance::AuditLog;
 use kiosk::outbox::{entries, Disposition};
-use slint::{ComponentHandle, Model};
-use ui::{Page, Staff};
-
-const PIN: &str = "482916";
+use slint::ComponentHandle;
+use ui::Staff;
 
 fn rig(tune: impl FnOnce(&mut kiosk::config::Config)) -> Rig {
-    let hash = hash_pin(PIN).unwrap();
-    Rig::with(|c| {
-        c.maintenance.staff_pin_hash = hash.as_str().to_string();
-        tune(c);
-    })
+    Rig::with_staff_pin(tune)
 }
 
-/// Five taps on the corner, the PIN, and wait for the diagnostics. The window is made tall
-/// enough to show the whole page (staff scroll it; the test finds only what is in view).
 fn unlock(r: &Rig) {
-    r.w()
-        .window()
-        .set_size(slint::LogicalSize::new(1080.0, 3600.0));
-    let corner = r.tr("staff-corner");
-    for _ in 0..5 {
-        r.click(&corner);
-    }
-    assert_eq!(r.page(), Page::Diagnostics);
-    for d in PIN.chars() {
-        r.click(&d.to_string());
-    }
-    r.click(&r.tr("staff-enter"));
-    r.wait_until("the diagnostics", 30, |r| {
-        r.w().global::<Staff>().get_unlocked()
-    });
+    r.unlock_diagnostics();
 }
 
 fn result(r: &Rig) -> String {
@@ -61,13 +39,7 @@ fn wait_result(r: &Rig, what: &str, busy: &str) -> String {
 
 /// The device lines of the screen, `name: value`.
 fn devices(r: &Rig) -> String {
-    r.w()
-        .global::<Staff>()
-        .get_devices()
-        .iter()
-        .map(|f| format!("{}: {}", f.label, f.value))
-        .collect::<Vec<_>>()
-        .join("\n")
+    r.staff_lines(true)
 }
 
 fn audit(r: &Rig, action: &str) -> Vec<(String, String)> {

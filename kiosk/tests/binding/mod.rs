@@ -226,3 +226,53 @@ impl Rig {
         }
     }
 }
+
+/// The staff PIN the diagnostics tests configure (`Rig::with_staff_pin`).
+pub const STAFF_PIN: &str = "482916";
+
+impl Rig {
+    /// A rig whose config holds the hash of [`STAFF_PIN`], `tune` applied after.
+    pub fn with_staff_pin(tune: impl FnOnce(&mut Config)) -> Rig {
+        let hash = kiosk::maintenance::hash_pin(STAFF_PIN).unwrap();
+        Rig::with(|c| {
+            c.maintenance.staff_pin_hash = hash.as_str().to_string();
+            tune(c);
+        })
+    }
+
+    /// Five taps on the corner, the PIN, and wait for the diagnostics. The window is made
+    /// tall enough to show the whole page (staff scroll it; the test finds only what is in
+    /// view).
+    pub fn unlock_diagnostics(&self) {
+        self.w()
+            .window()
+            .set_size(slint::LogicalSize::new(1080.0, 3600.0));
+        let corner = self.tr("staff-corner");
+        for _ in 0..5 {
+            self.click(&corner);
+        }
+        assert_eq!(self.page(), Page::Diagnostics);
+        for d in STAFF_PIN.chars() {
+            self.click(&d.to_string());
+        }
+        self.click(&self.tr("staff-enter"));
+        self.wait_until("the diagnostics", 60, |r| {
+            r.w().global::<Staff>().get_unlocked()
+        });
+    }
+
+    /// The diagnostics screen's lines as `label: value`: the devices, or the other facts.
+    pub fn staff_lines(&self, devices: bool) -> String {
+        let s = self.w().global::<Staff>();
+        let lines = if devices {
+            s.get_devices()
+        } else {
+            s.get_facts()
+        };
+        lines
+            .iter()
+            .map(|f| format!("{}: {}", f.label, f.value))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
