@@ -87,6 +87,8 @@ fn a_head_turning_the_asked_way_passes() {
     let frames = vec![
         base.retimed(Duration::ZERO),
         base.retimed(Duration::ZERO),
+        // The challenge's first frame: the citizen has not reacted yet.
+        base.retimed(Duration::ZERO),
         turn(&mut e, &base, 0.25),
         turn(&mut e, &base, 0.45),
         turn(&mut e, &base, 0.65),
@@ -105,6 +107,8 @@ fn the_same_turn_fails_when_the_other_way_was_asked() {
     let base = live();
     let frames = vec![
         base.retimed(Duration::ZERO),
+        base.retimed(Duration::ZERO),
+        // The challenge's first frame: the citizen has not reacted yet.
         base.retimed(Duration::ZERO),
         turn(&mut e, &base, 0.65),
     ];
@@ -127,6 +131,8 @@ fn a_photo_turned_like_a_sheet_of_paper_fails() {
     let frames = vec![
         base.retimed(Duration::ZERO),
         base.retimed(Duration::ZERO),
+        // The challenge's first frame: the citizen has not reacted yet.
+        base.retimed(Duration::ZERO),
         squeezed(&base, 0.9),
         squeezed(&base, 0.8),
         squeezed(&base, 0.75),
@@ -148,6 +154,8 @@ fn someone_else_turning_fails() {
     let other = on_canvas(&resized(&photo("biden.jpg"), 250, 568), 455, 568);
     let frames = vec![
         base.retimed(Duration::ZERO),
+        base.retimed(Duration::ZERO),
+        // The challenge's first frame: the citizen has not reacted yet.
         base.retimed(Duration::ZERO),
         turn(&mut e, &other, 0.65),
     ];

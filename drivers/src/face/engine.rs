@@ -128,6 +128,15 @@ impl FaceEngine {
         self.detector.prepare(pw, ph)
     }
 
+    /// [`FaceEngine::warm_up`] for a camera: also the plan of the head-turn challenge's
+    /// finer detection.
+    pub fn warm_up_camera(&mut self, width: usize, height: usize) -> Result<(), FaceError> {
+        self.warm_up(width, height)?;
+        let turn = self.config.detector.turn_max_side;
+        let (_, _, pw, ph) = super::detect::input_size(width, height, turn);
+        self.detector.prepare(pw, ph)
+    }
+
     /// Builds the detector plans `verify_stills` will need for these two pictures, so its
     /// time is the comparison's alone.
     pub fn prepare_stills(
@@ -163,6 +172,24 @@ impl FaceEngine {
     /// frame with no face, several faces or a small one), then pose, focus and embedding.
     pub fn observe(&mut self, frame: RgbRef<'_>) -> Result<Observation, FaceError> {
         let faces = self.detector.detect(frame)?;
+        self.analyse(frame, faces)
+    }
+
+    /// [`FaceEngine::observe`] for a frame of the head-turn challenge: the face is detected
+    /// at `turn_max_side` (full size for a kiosk camera) for landmarks fine enough to see
+    /// the turn (see [`DetectorConfig::turn_max_side`]).
+    pub fn observe_turn(&mut self, frame: RgbRef<'_>) -> Result<Observation, FaceError> {
+        let faces = self
+            .detector
+            .detect_within(frame, self.config.detector.turn_max_side)?;
+        self.analyse(frame, faces)
+    }
+
+    fn analyse(
+        &mut self,
+        frame: RgbRef<'_>,
+        faces: Vec<Detection>,
+    ) -> Result<Observation, FaceError> {
         let idx = match quality::screen(&faces, &self.config.quality) {
             Ok(i) => i,
             Err(issue) => return Ok(Observation::Rejected(issue)),

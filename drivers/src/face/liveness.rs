@@ -3,9 +3,12 @@
 //!
 //! The citizen is asked to turn the head left or right. We pass when the yaw (nose offset
 //! from the face's centre line, in eye distances; see [`HeadPose::yaw`]) moves from its
-//! frontal baseline by at least `min_turn` in the asked direction, within the time budget,
-//! while every frame stays the same person (embedding close to the matched frontal frame) and
-//! the face does not jump across the picture.
+//! baseline by at least `min_turn` in the asked direction, within the time budget, while
+//! every frame stays the same person (embedding close to the matched frontal frame) and the
+//! face does not jump across the picture. The baseline is the challenge's first usable frame,
+//! taken before the citizen has reacted to the prompt (people need a few hundred
+//! milliseconds; the next camera frame comes within a tenth of a second), so every yaw of a
+//! challenge comes from the same detection and only the motion counts.
 //!
 //! What it stops: a printed photo held still or waved, a photo turned or bent sideways (a
 //! flat picture squeezed sideways keeps its yaw ratio), a still picture on a screen, and a
@@ -97,7 +100,8 @@ pub enum LivenessVerdict {
 #[derive(Debug)]
 pub struct LivenessCheck {
     challenge: Challenge,
-    baseline_yaw: f32,
+    /// The first usable frame's yaw.
+    baseline_yaw: Option<f32>,
     anchor: Embedding,
     started: Duration,
     last_centre: Option<[f32; 2]>,
@@ -106,18 +110,17 @@ pub struct LivenessCheck {
 }
 
 impl LivenessCheck {
-    /// Starts a challenge at `now` from the frontal frames' yaw and the best-matching frame's
-    /// embedding (the anchor every later frame must stay close to).
+    /// Starts a challenge at `now` with the best-matching frame's embedding (the anchor every
+    /// frame must stay close to).
     pub fn new(
         challenge: Challenge,
-        baseline_yaw: f32,
         anchor: Embedding,
         now: Duration,
         config: LivenessConfig,
     ) -> LivenessCheck {
         LivenessCheck {
             challenge,
-            baseline_yaw,
+            baseline_yaw: None,
             anchor,
             started: now,
             last_centre: None,
@@ -150,7 +153,8 @@ impl LivenessCheck {
         if cosine(&self.anchor, &s.embedding) < self.config.same_person {
             return self.finish(LivenessVerdict::Failed(LivenessFailure::IdentityChanged));
         }
-        let turned = (s.pose.yaw - self.baseline_yaw) * self.challenge.yaw_sign();
+        let baseline = *self.baseline_yaw.get_or_insert(s.pose.yaw);
+        let turned = (s.pose.yaw - baseline) * self.challenge.yaw_sign();
         if turned >= self.config.min_turn {
             self.finish(LivenessVerdict::Passed)
         } else if turned <= -self.config.min_turn {
@@ -204,7 +208,7 @@ mod tests {
 
     fn check(ch: Challenge) -> LivenessCheck {
         let anchor = Embedding::from_raw(&[1.0, 0.0]).unwrap();
-        LivenessCheck::new(ch, 0.02, anchor, Duration::ZERO, LivenessConfig::default())
+        LivenessCheck::new(ch, anchor, Duration::ZERO, LivenessConfig::default())
     }
 
     fn ms(v: u64) -> Duration {
@@ -231,6 +235,7 @@ mod tests {
     #[test]
     fn turning_right_lowers_the_yaw() {
         let mut c = check(Challenge::TurnRight);
+        c.on_subject(ms(100), &subject(0.02, 200.0, &[1.0, 0.0]));
         assert_eq!(
             c.on_subject(ms(300), &subject(-0.2, 200.0, &[1.0, 0.1])),
             LivenessVerdict::Passed
@@ -240,6 +245,7 @@ mod tests {
     #[test]
     fn turning_the_other_way_fails() {
         let mut c = check(Challenge::TurnRight);
+        c.on_subject(ms(100), &subject(0.02, 200.0, &[1.0, 0.0]));
         assert_eq!(
             c.on_subject(ms(300), &subject(0.25, 200.0, &[1.0, 0.0])),
             LivenessVerdict::Failed(LivenessFailure::WrongDirection)
@@ -248,6 +254,23 @@ mod tests {
         assert_eq!(
             c.on_subject(ms(400), &subject(-0.3, 200.0, &[1.0, 0.0])),
             LivenessVerdict::Failed(LivenessFailure::WrongDirection)
+        );
+    }
+
+    #[test]
+    fn only_motion_from_the_first_frame_counts() {
+        // A face already turned when the challenge starts (a photo of a turned head) gives
+        // the baseline; holding it there is no turn.
+        let mut c = check(Challenge::TurnLeft);
+        for t in [100, 200, 300] {
+            assert_eq!(
+                c.on_subject(ms(t), &subject(0.3, 200.0, &[1.0, 0.0])),
+                LivenessVerdict::Pending
+            );
+        }
+        assert_eq!(
+            c.on_subject(ms(400), &subject(0.5, 200.0, &[1.0, 0.0])),
+            LivenessVerdict::Passed
         );
     }
 

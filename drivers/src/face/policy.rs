@@ -30,7 +30,8 @@ pub struct PolicyConfig {
     pub match_budget: Duration,
     /// Good frames after which the match is decided even if the budget is not used up.
     pub match_frames: usize,
-    /// Good frames needed before the challenge starts (they give the frontal yaw baseline).
+    /// Good frames needed before a match ends the match phase early (one lucky frame is not
+    /// enough).
     pub min_frames: usize,
     pub quality: QualityConfig,
     pub liveness: LivenessConfig,
@@ -174,7 +175,6 @@ struct Matching {
     challenge: Challenge,
     best: Option<(f32, Embedding)>,
     good: usize,
-    yaws: Vec<f32>,
     issues: HashMap<QualityIssue, u32>,
 }
 
@@ -208,6 +208,12 @@ impl VerifyPolicy {
         self.failures >= self.config.max_attempts
     }
 
+    /// Whether the head-turn challenge is running: its frames want the finer detection
+    /// ([`super::FaceEngine::observe_turn`]).
+    pub fn in_challenge(&self) -> bool {
+        matches!(self.phase, Phase::Challenge(_))
+    }
+
     /// Best score of the last attempt's match phase. For engineering tools and tests only:
     /// the citizen is never shown a score.
     pub fn engineering_score(&self) -> Option<f32> {
@@ -226,7 +232,6 @@ impl VerifyPolicy {
             challenge,
             best: None,
             good: 0,
-            yaws: Vec::new(),
             issues: HashMap::new(),
         });
         Step::Continue(Prompt::LookAtCamera)
@@ -288,7 +293,6 @@ impl VerifyPolicy {
             Ok(s) => {
                 let score = cosine(&self.reference, &s.embedding);
                 m.good += 1;
-                m.yaws.push(s.pose.yaw);
                 if m.best.as_ref().is_none_or(|(b, _)| score > *b) {
                     m.best = Some((score, s.embedding));
                 }
@@ -325,9 +329,7 @@ impl VerifyPolicy {
         if best < self.config.threshold {
             return Step::Done(self.fail(FailReason::NoMatch));
         }
-        m.yaws.sort_by(f32::total_cmp);
-        let baseline = m.yaws.get(m.yaws.len() / 2).copied().unwrap_or(0.0);
-        let check = LivenessCheck::new(m.challenge, baseline, anchor, now, self.config.liveness);
+        let check = LivenessCheck::new(m.challenge, anchor, now, self.config.liveness);
         self.phase = Phase::Challenge(check);
         Step::Continue(Prompt::Turn(m.challenge))
     }

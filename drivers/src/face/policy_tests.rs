@@ -210,7 +210,11 @@ fn turning_the_wrong_way_fails() {
     let mut p = policy();
     p.begin_attempt(ms(0), Challenge::TurnRight);
     p.on_observation(ms(100), face(0.8, 0.0));
+    assert!(!p.in_challenge());
     p.on_observation(ms(200), face(0.8, 0.0));
+    assert!(p.in_challenge(), "two matching frames start the challenge");
+    // The challenge's first frame, before the citizen reacts, is its baseline.
+    p.on_observation(ms(250), face(0.8, 0.01));
     assert_eq!(
         p.on_observation(ms(300), face(0.7, 0.3)),
         Step::Done(AttemptOutcome::Fail {

@@ -36,6 +36,9 @@ pub fn run_attempt(
         }
     };
     let mut frame = next_frame()?;
+    // Both detection plans (the match's and the challenge's) are built before the clock
+    // matters; after the first attempt this costs nothing.
+    engine.warm_up_camera(frame.width(), frame.height())?;
     // The attempt's clock is the camera's: it starts with the first frame.
     match policy.begin_attempt(frame.at(), challenge) {
         Step::Done(outcome) => return Ok(outcome),
@@ -43,7 +46,11 @@ pub fn run_attempt(
     }
     loop {
         let at = frame.at();
-        let observation = engine.observe(frame.view())?;
+        let observation = if policy.in_challenge() {
+            engine.observe_turn(frame.view())?
+        } else {
+            engine.observe(frame.view())?
+        };
         drop(frame);
         match policy.on_observation(at, observation) {
             Step::Done(outcome) => return Ok(outcome),

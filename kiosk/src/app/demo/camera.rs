@@ -1,7 +1,7 @@
 //! The demo's camera: a scene instead of a lens. It shows the card holder, someone else or
 //! nobody (chosen on the simulator panel), built from the fetched test photos, and its
-//! simulated citizen follows the kiosk's prompts: asked to turn, the head turns that way over
-//! about a second (a synthetic turn: the columns around the nose are remapped the way a 3-D
+//! simulated citizen follows the kiosk's prompts: asked to turn, the head starts turning that
+//! way after a reaction time and turns over about a second (a synthetic turn: the columns around the nose are remapped the way a 3-D
 //! head's nose moves against its eyes). Frames come paced at the configured rate.
 //!
 //! Preparing the turned pictures needs the nose position, which the demo takes once from the
@@ -58,6 +58,9 @@ const HEIGHT: u32 = 568;
 const TURN_STEPS: [f32; 3] = [0.25, 0.45, 0.65];
 /// Time between the turn's steps.
 const STEP_TIME: Duration = Duration::from_millis(300);
+/// Time a citizen takes to start turning once asked (people need a few hundred
+/// milliseconds; the kiosk takes the challenge's first frame as the frontal baseline).
+const REACTION: Duration = Duration::from_millis(400);
 
 impl Scene {
     /// Builds the scene from `faces_dir` (obama.jpg as the holder, biden.jpg as someone
@@ -171,12 +174,15 @@ impl Scene {
         match st.turn {
             None => p.frontal.retimed(at),
             Some((c, since)) => {
+                let Some(turning) = since.elapsed().checked_sub(REACTION) else {
+                    return p.frontal.retimed(at);
+                };
                 let steps = if c == Challenge::TurnLeft {
                     &p.left
                 } else {
                     &p.right
                 };
-                let i = (since.elapsed().as_millis() / STEP_TIME.as_millis().max(1)) as usize;
+                let i = (turning.as_millis() / STEP_TIME.as_millis().max(1)) as usize;
                 match steps.get(i.min(steps.len().saturating_sub(1))) {
                     Some(f) => f.retimed(at),
                     None => p.frontal.retimed(at),

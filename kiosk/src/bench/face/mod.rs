@@ -6,9 +6,12 @@
 //! - enrol: once per card, the card photo (102x126, given a black border) is detected,
 //!   aligned and embedded;
 //! - verify: each live camera frame (640x480) is detected at the engine's working size
-//!   (`DetectorConfig::max_side`, 640 by default: full size; the peer is given the same size), the face
+//!   (`DetectorConfig::max_side`, 320 by default; the peer is given the same size), the face
 //!   aligned on the full frame and embedded, and compared with the card (cosine). Ours is
 //!   `FaceEngine::observe`, which also runs the quality gates.
+//! - turn (no target, for the record): a frame of the head-turn challenge, detected at
+//!   `turn_max_side` (640: full size) for finer landmarks (`FaceEngine::observe_turn`),
+//!   against the peer verifying the same frame at that size.
 //!
 //! Both are timed apart and together, in process CPU time (the cost on the CPU, whatever
 //! else the machine runs; the wall-clock medians are in the notes), alternating between the
@@ -105,6 +108,10 @@ struct Ours {
     /// Why a frame gave no score when our quality gates refused it (the peer has none).
     refused: Vec<Option<String>>,
     max_side: usize,
+    /// A challenge frame (`observe_turn`): CPU and wall ms.
+    turn_cpu: Vec<f64>,
+    turn_wall: Vec<f64>,
+    turn_max_side: usize,
 }
 
 pub fn run(config: &Config) -> anyhow::Result<Vec<BenchRow>> {
@@ -160,16 +167,16 @@ fn run_in(
         work,
         max_side: ours.max_side,
     })
-    .map(|p| {
-        let (version, scores) = (p.version.clone(), p.scores.clone());
-        let theirs = Theirs {
-            version,
-            cpu: Samples::default(),
-            wall: Samples::default(),
-            scores,
-        };
-        (p, theirs)
-    });
+    .map(with_samples);
+    // The same peer at the challenge's detection size, for the turn row.
+    let mut turn_peer = Peer::start(&PeerRun {
+        root,
+        models: &models,
+        pairs: &paths,
+        work,
+        max_side: ours.turn_max_side,
+    })
+    .map(with_samples);
     for rep in 0..REPS {
         for (i, (card, frame)) in inputs.iter().enumerate() {
             // Who goes first alternates, so that neither side always follows the other.
@@ -183,9 +190,31 @@ fn run_in(
             if !peer_first {
                 time_peer(&mut peer, i);
             }
+            if peer_first {
+                time_peer(&mut turn_peer, i);
+            }
+            let (cpu, wall) = time_turn(engine, frame)?;
+            ours.turn_cpu.push(cpu);
+            ours.turn_wall.push(wall);
+            if !peer_first {
+                time_peer(&mut turn_peer, i);
+            }
         }
     }
-    Ok(rows(&ours, peer.map(|(_, theirs)| theirs)))
+    let mut rows = rows(&ours, peer.map(|(_, theirs)| theirs));
+    rows.push(turn_row(&ours, turn_peer.map(|(_, theirs)| theirs)));
+    Ok(rows)
+}
+
+fn with_samples(p: Peer) -> (Peer, Theirs) {
+    let (version, scores) = (p.version.clone(), p.scores.clone());
+    let theirs = Theirs {
+        version,
+        cpu: Samples::default(),
+        wall: Samples::default(),
+        scores,
+    };
+    (p, theirs)
 }
 
 /// Has the peer time pair `i`; a peer that fails is dropped (stopped) with the reason.
@@ -231,7 +260,49 @@ fn warm_up(engine: &mut FaceEngine, inputs: &[(Frame, Frame)]) -> anyhow::Result
         scores,
         refused,
         max_side: engine.config().detector.max_side,
+        turn_cpu: Vec::new(),
+        turn_wall: Vec::new(),
+        turn_max_side: engine.config().detector.turn_max_side,
     })
+}
+
+/// Our analysis of one frame of the head-turn challenge: (CPU ms, wall ms).
+fn time_turn(engine: &mut FaceEngine, frame: &Frame) -> anyhow::Result<(f64, f64)> {
+    let (c0, w0) = (cpu_ms(), Instant::now());
+    std::hint::black_box(engine.observe_turn(frame.view())?);
+    Ok((cpu_ms() - c0, w0.elapsed().as_secs_f64() * 1000.0))
+}
+
+/// The challenge frame's row: no target (the verification targets are on the verify row),
+/// compared with the peer verifying the same frame at the same detection size.
+fn turn_row(ours: &Ours, peer: Result<Theirs, String>) -> BenchRow {
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        percentile(&v, 50.0)
+    };
+    let (cpu, wall) = (median(&ours.turn_cpu), median(&ours.turn_wall));
+    let what = format!(
+        "one frame of the head-turn challenge (1-2 s of frames per attempt): detect at max side \
+         {}, align, embed; process CPU time, one thread, median of {}; wall median {wall:.1} ms; \
+         no target (the verification targets are on face_verify_frame_median)",
+        ours.turn_max_side,
+        ours.turn_cpu.len()
+    );
+    let row = BenchRow::new("face_turn_frame_median", cpu, "ms");
+    match peer {
+        Ok(p) => row
+            .peer(
+                &format!("opencv {} (1 thread), same frame and size", p.version),
+                p.cpu.medians().verify,
+            )
+            .note(&what),
+        Err(why) => {
+            let mut row = row.note(&what);
+            row.peer = why;
+            row
+        }
+    }
 }
 
 /// Our enrolment and verification of one pair: ([enrol, verify] CPU ms, the same in wall ms).
@@ -434,6 +505,9 @@ mod tests {
             refused: vec![None; scores.len()],
             scores,
             max_side: 320,
+            turn_cpu: vec![verify * 2.0],
+            turn_wall: vec![verify * 2.0],
+            turn_max_side: 640,
         }
     }
 
@@ -481,5 +555,23 @@ mod tests {
         let worst = by_name("face_score_max_abs_diff");
         assert!((worst.value - 0.10).abs() < 1e-6);
         assert!(!worst.ok);
+    }
+
+    #[test]
+    fn the_turn_row_compares_at_the_challenge_size_without_a_target() {
+        let peer = Theirs {
+            version: "4.10.0".into(),
+            cpu: samples(20.0, 50.0),
+            wall: samples(20.0, 50.0),
+            scores: vec![],
+        };
+        let row = turn_row(&ours(20.0, vec![]), Ok(peer));
+        assert_eq!(row.value, 40.0);
+        assert_eq!(row.ratio, Some(0.8));
+        assert!(row.target.is_empty() && row.note.contains("no target"));
+        assert!(row.note.contains("max side 640"), "{}", row.note);
+        let missing = turn_row(&ours(20.0, vec![]), Err("opencv-python unavailable".into()));
+        assert_eq!(missing.peer_value, None);
+        assert!(missing.peer.contains("unavailable"));
     }
 }
