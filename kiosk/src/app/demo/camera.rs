@@ -1,8 +1,9 @@
 //! The demo's camera: a scene instead of a lens. It shows the card holder, someone else or
 //! nobody (chosen on the simulator panel), built from the fetched test photos, and its
 //! simulated citizen follows the kiosk's prompts: asked to turn, the head starts turning that
-//! way after a reaction time and turns over about a second (a synthetic turn: the columns around the nose are remapped the way a 3-D
-//! head's nose moves against its eyes). Frames come paced at the configured rate.
+//! way after a reaction time and turns over about a second (a synthetic turn: the columns
+//! around the nose are remapped the way a 3-D head's nose moves against its eyes). Frames
+//! come paced at the configured rate.
 //!
 //! Preparing the turned pictures needs the nose position, which the demo takes once from the
 //! face detector; the verification itself runs untouched on these frames.

@@ -77,17 +77,19 @@ impl Samples {
     }
 
     fn medians(&self) -> Times {
-        let median = |v: &[f64]| {
-            let mut v = v.to_vec();
-            v.sort_by(f64::total_cmp);
-            percentile(&v, 50.0)
-        };
         Times {
             enrol: median(&self.enrol),
             verify: median(&self.verify),
             total: median(&self.total),
         }
     }
+}
+
+/// The median of unsorted samples.
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    percentile(&v, 50.0)
 }
 
 /// What the peer measured.
@@ -276,11 +278,6 @@ fn time_turn(engine: &mut FaceEngine, frame: &Frame) -> anyhow::Result<(f64, f64
 /// The challenge frame's row: no target (the verification targets are on the verify row),
 /// compared with the peer verifying the same frame at the same detection size.
 fn turn_row(ours: &Ours, peer: Result<Theirs, String>) -> BenchRow {
-    let median = |v: &[f64]| {
-        let mut v = v.to_vec();
-        v.sort_by(f64::total_cmp);
-        percentile(&v, 50.0)
-    };
     let (cpu, wall) = (median(&ours.turn_cpu), median(&ours.turn_wall));
     let what = format!(
         "one frame of the head-turn challenge (1-2 s of frames per attempt): detect at max side \
