@@ -210,3 +210,33 @@ fn a_static_photo_fails_the_challenge_on_the_kiosk_camera() {
     assert_eq!(c.get("verify_fail_liveness_no_turn"), 1);
     assert_eq!(c.get("streams_ok"), 1);
 }
+
+#[test]
+fn challenge_frames_are_detected_at_full_size_and_match_frames_at_half() {
+    use drivers::face::{EngineConfig, Observation};
+    let frame = live();
+    let yaw = |o: Observation| match o {
+        Observation::Face(s) => s.pose.yaw,
+        other => panic!("no face: {other:?}"),
+    };
+    let mut half = engine();
+    assert_eq!(half.config().detector.max_side, 320);
+    let mut full = FaceEngine::load(
+        &models_dir(),
+        EngineConfig {
+            detector: drivers::face::DetectorConfig {
+                max_side: 640,
+                ..Default::default()
+            },
+            ..EngineConfig::default()
+        },
+    )
+    .unwrap();
+    let at_full = yaw(full.observe(frame.view()).unwrap());
+    assert_eq!(yaw(half.observe_turn(frame.view()).unwrap()), at_full);
+    assert_ne!(
+        yaw(half.observe(frame.view()).unwrap()),
+        at_full,
+        "the match's frames are detected at half size"
+    );
+}

@@ -86,25 +86,7 @@ fn five_wrong_pins_lock_the_screen() {
 fn test_print_and_sync_now() {
     let r = rig();
     // A submission queued while the network is down.
-    r.demo.cable.set_up(false);
-    {
-        let mut store = kiosk::store::Store::open(&r.demo.config).unwrap();
-        let key = kiosk::crypto::DataKey::load_or_create(
-            &r.demo
-                .config
-                .data_path(&r.demo.config.security.data_key_file),
-        )
-        .unwrap();
-        let sub = kiosk::outbox::NewSubmission {
-            matter_code: "310104030702".into(),
-            situation: "01".into(),
-            catalog_version: 1,
-            applicant: kiosk::session::anonymous_applicant(),
-            form: [("phone".to_string(), "13800138000".to_string())].into(),
-            attachments: vec![],
-        };
-        kiosk::outbox::enqueue_all(&mut store, &key, &[sub], chrono::Utc::now()).unwrap();
-    }
+    r.queue_offline(1);
     open_pin_pad(&r);
     type_pin(&r, PIN);
     r.wait_until("the diagnostics", 30, |r| {

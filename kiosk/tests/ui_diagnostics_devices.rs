@@ -56,27 +56,9 @@ fn audit(r: &Rig, action: &str) -> Vec<(String, String)> {
 /// Queues `n` submissions and has the platform's refusal quarantine them (the network is
 /// cut first, so the sync engine leaves them alone).
 fn quarantine(r: &Rig, n: usize) -> Vec<String> {
-    r.demo.cable.set_up(false);
+    let ids = r.queue_offline(n);
     let config = &r.demo.config;
     let mut store = kiosk::store::Store::open(config).unwrap();
-    let key =
-        kiosk::crypto::DataKey::load_or_create(&config.data_path(&config.security.data_key_file))
-            .unwrap();
-    let sub = kiosk::outbox::NewSubmission {
-        matter_code: "310104030702".into(),
-        situation: "01".into(),
-        catalog_version: 1,
-        applicant: kiosk::session::anonymous_applicant(),
-        form: [("phone".to_string(), "13800138000".to_string())].into(),
-        attachments: vec![],
-    };
-    let ids: Vec<String> = (0..n)
-        .map(|_| {
-            kiosk::outbox::enqueue(&mut store, &key, &sub, chrono::Utc::now())
-                .unwrap()
-                .id
-        })
-        .collect();
     let refused: Vec<(String, Disposition)> = ids
         .iter()
         .map(|id| {

@@ -261,6 +261,34 @@ impl Rig {
         });
     }
 
+    /// Cuts the network and queues `n` anonymous submissions straight into the store (as
+    /// earlier visits would have); returns their ids. The sync engine leaves them alone
+    /// until the cable is plugged back in.
+    pub fn queue_offline(&self, n: usize) -> Vec<String> {
+        self.demo.cable.set_up(false);
+        let config = &self.demo.config;
+        let mut store = kiosk::store::Store::open(config).unwrap();
+        let key = kiosk::crypto::DataKey::load_or_create(
+            &config.data_path(&config.security.data_key_file),
+        )
+        .unwrap();
+        let sub = kiosk::outbox::NewSubmission {
+            matter_code: "310104030702".into(),
+            situation: "01".into(),
+            catalog_version: 1,
+            applicant: kiosk::session::anonymous_applicant(),
+            form: [("phone".to_string(), "13800138000".to_string())].into(),
+            attachments: vec![],
+        };
+        (0..n)
+            .map(|_| {
+                kiosk::outbox::enqueue(&mut store, &key, &sub, chrono::Utc::now())
+                    .unwrap()
+                    .id
+            })
+            .collect()
+    }
+
     /// The diagnostics screen's lines as `label: value`: the devices, or the other facts.
     pub fn staff_lines(&self, devices: bool) -> String {
         let s = self.w().global::<Staff>();
